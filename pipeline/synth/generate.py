@@ -1,0 +1,411 @@
+"""Synthetic registers with known true effects: orchestration.
+
+Steps: draw the population; calibrate baseline levels and programme effects so the treated cohorts'
+potential outcomes match the published numbers (DESIGN §5); then, chunk by chunk of persons, simulate the
+world without the programmes for everyone and the world with them for everyone ever exposed, keep the
+observed world, and write register tables (DREAM weeks, eIndkomst job-months, BEF snapshots, education)
+together with the generator's own record of cohort membership and the true effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from tqdm import tqdm
+
+from pipeline.calendar import index_to_yyyymm, parse_week_column, week_columns, week_thursday, yyyymm_to_index
+from pipeline.synth import model as M
+from pipeline.synth.careers import Careers, Knobs, Programme, ever_exposed, simulate
+from pipeline.synth.draws import uniform
+from pipeline.synth.population import Population, make_population, residence_at
+from pipeline.synth.truth import OUTCOMES, code_flags, outcome_arrays, target_group
+
+EVENT_TIMES = np.arange(-36, 37)
+
+
+@dataclass
+class Setup:
+    """Everything derived from params that the chunks share."""
+
+    seed: int
+    cfg: dict
+    studies: dict
+    tg_cfg: dict
+    codes: pd.DataFrame
+    flags: dict
+    category_by_code: np.ndarray
+    programme: Programme
+    prog_area_ids: set
+    out_first: int
+    out_last: int
+    weeks: list
+    week_month: np.ndarray
+
+    @property
+    def months(self) -> np.ndarray:
+        return np.arange(self.out_first, self.out_last + 1)
+
+
+def make_setup(params: dict, codes: pd.DataFrame) -> Setup:
+    cfg = params["synth"]
+    studies = params["studies"]
+    areas = {}
+    for name, st in studies.items():
+        end = yyyymm_to_index(int(st["programme_end"]))
+        for a, start in st["programme_areas"].items():
+            areas[int(a)] = (name, yyyymm_to_index(int(start)), end)
+    weeks = week_columns(cfg["first_year"], cfg["last_year"])
+    wm = np.array([yyyymm_to_index(d.year * 100 + d.month) for d in (week_thursday(*parse_week_column(w)) for w in weeks)],
+                  dtype=np.int32)
+    category_by_code = np.full(1000, "", dtype=object)
+    category_by_code[codes["code"].to_numpy()] = codes["category"].to_numpy()
+    return Setup(seed=int(params["seed"]), cfg=cfg, studies=studies, tg_cfg=params["target_groups"], codes=codes,
+                 flags=code_flags(codes), category_by_code=category_by_code,
+                 programme=Programme(areas, cfg.get("phase_in_months", 6)), prog_area_ids=set(areas),
+                 out_first=yyyymm_to_index(cfg["first_year"] * 100 + 1), out_last=yyyymm_to_index(cfg["last_year"] * 100 + 12),
+                 weeks=weeks, week_month=wm)
+
+
+def study_starts(st: dict) -> list[int]:
+    return sorted({yyyymm_to_index(int(v)) for v in st["programme_areas"].values()})
+
+
+# ---------------------------------------------------------------------------------------------
+# cohorts and truth on simulated careers
+# ---------------------------------------------------------------------------------------------
+
+def cohort_flags(S: Setup, pop: Population, car: Careers, study: str) -> pd.DataFrame:
+    """Generator's record: one row per person and reference month in the treated or comparison cohort."""
+    st = S.studies[study]
+    codes_m = M.month_code(car.block, car.act)
+    prog_areas = {int(a): yyyymm_to_index(int(s)) for a, s in st["programme_areas"].items()}
+    rows = []
+    for ref in study_starts(st):
+        j = ref - S.out_first
+        area = car.area[:, j]
+        in_tg = target_group(st, S.tg_cfg, pop, codes_m, S.months, ref, S.week_month, S.category_by_code)
+        treated_here = np.isin(area, [a for a, s in prog_areas.items() if s == ref])
+        if st["comparison"] == "national_pool":
+            comp = area == 0
+        else:
+            comp = (area > 0) & ~np.isin(area, list(S.prog_area_ids))
+        sel = in_tg & (treated_here | comp)
+        rows.append(pd.DataFrame({"study": study, "pos": np.flatnonzero(sel), "ref_month": ref,
+                                  "treated": treated_here[sel].astype(np.int8), "area": area[sel]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _event_values(arr: np.ndarray, rows: np.ndarray, cols0: np.ndarray) -> np.ndarray:
+    cols = cols0[:, None] + EVENT_TIMES[None, :]
+    ok = (cols >= 0) & (cols < arr.shape[1])
+    vals = arr[rows[:, None], np.clip(cols, 0, arr.shape[1] - 1)]
+    return np.where(ok, vals, np.nan)
+
+
+def subgroups(pop: Population, pos: np.ndarray) -> dict[str, np.ndarray]:
+    nw = pop.nonwestern[pos]
+    return {"all": np.ones(len(pos), bool), "nonwestern": nw, "other_origin": ~nw,
+            "men": pop.sex[pos] == 1, "women": pop.sex[pos] == 2}
+
+
+def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame) -> pd.DataFrame:
+    """Sums behind the true ATT by study, subgroup, outcome and event month (chunk-additive)."""
+    out = []
+    for study, g in treated.groupby("study", sort=True):
+        pos = g["pos"].to_numpy()
+        cols0 = (g["ref_month"].to_numpy() - S.out_first).astype(np.int64)
+        sg = subgroups(pop, pos)
+        for oc in OUTCOMES:
+            v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
+            ok = ~np.isnan(v0) & ~np.isnan(v1)
+            for sname, mask in sg.items():
+                m = ok & mask[:, None]
+                out.append(pd.DataFrame({"study": study, "subgroup": sname, "outcome": oc, "event_time": EVENT_TIMES,
+                                         "n": m.sum(0), "sum_y0": np.where(m, v0, 0).sum(0),
+                                         "sum_y1": np.where(m, v1, 0).sum(0)}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def yearly_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame) -> pd.DataFrame:
+    """Sums behind true yearly shares ('at least one month in follow-up year k'), k = -3..3 (k<=0: pre years)."""
+    out = []
+    for study, g in treated.groupby("study", sort=True):
+        pos = g["pos"].to_numpy()
+        cols0 = (g["ref_month"].to_numpy() - S.out_first).astype(np.int64)
+        sg = subgroups(pop, pos)
+        for oc in ("subsidised_job", "internship", "subsidised_or_internship", "employed"):
+            v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
+            for k in (-3, -2, -1, 1, 2, 3):
+                lo = 12 * (k - 1) if k > 0 else 12 * k
+                sl = slice(lo + 36, lo + 36 + 12)
+                a0, a1 = v0[:, sl], v1[:, sl]
+                ok = ~np.isnan(a0[:, 0]) & ~np.isnan(a1[:, 0])   # uncensored at the start of the year
+                e0, e1 = np.nanmax(np.nan_to_num(a0, nan=0), 1), np.nanmax(np.nan_to_num(a1, nan=0), 1)
+                for sname, mask in sg.items():
+                    m = ok & mask
+                    out.append({"study": study, "subgroup": sname, "outcome": oc, "year": k, "n": int(m.sum()),
+                                "sum_y0": float(e0[m].sum()), "sum_y1": float(e1[m].sum())})
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# calibration
+# ---------------------------------------------------------------------------------------------
+
+def headline(S: Setup, study: str, tsum: pd.DataFrame, ysum: pd.DataFrame) -> tuple[float, float]:
+    """(y0, y1) of the study's headline measure from truth sums."""
+    h = S.studies[study]["headline"]
+    if h["measure"] == "yearly_share":
+        d = ysum[(ysum.study == study) & (ysum.subgroup == "all") & (ysum.outcome == h["outcome"]) & (ysum.year > 0)]
+    else:
+        sg = "nonwestern" if h["subgroup"] == "ltu_nonwestern" else h["subgroup"]
+        d = tsum[(tsum.study == study) & (tsum.subgroup == sg) & (tsum.outcome == h["outcome"]) & (tsum.event_time == h["month"])]
+    n = d["n"].sum()
+    return float(d["sum_y0"].sum() / n), float(d["sum_y1"].sum() / n)
+
+
+def _candidates(S: Setup, pop: Population, study: str, limit: int) -> np.ndarray:
+    """Persons living in the study's programme areas at a start month (the only ones whose outcomes
+    enter the headline), at most ``limit`` of them by a seeded order."""
+    st = S.studies[study]
+    from pipeline.synth.population import area_by_month
+
+    starts = study_starts(st)
+    areas = area_by_month(pop, np.array(starts))
+    hit = np.isin(areas, [int(a) for a in st["programme_areas"]]).any(axis=1)
+    idx = np.flatnonzero(hit)
+    if len(idx) > limit:
+        order = np.argsort(uniform(S.seed, idx, 0, 77), kind="stable")
+        idx = np.sort(idx[order[:limit]])
+    return idx
+
+
+def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: str, world: int) -> float:
+    st = S.studies[study]
+    last = max(study_starts(st)) + 37
+    prog = S.programme if world else S.programme.without(study)
+    car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last))
+    sub = pop.subset(idx)
+    ys = outcome_arrays(car, S.flags)
+    rec = cohort_flags(S, sub, car, study)
+    tr = rec[rec.treated == 1]
+    tsum, ysum = truth_sums(S, sub, ys, ys, tr), yearly_sums(S, sub, ys, ys, tr)
+    return headline(S, study, tsum, ysum)[0]
+
+
+CALIBRATION_TOL = 0.0005   # stop when every calibrated share is within 0.05 percentage points
+
+
+def _solve(f, x0: float, step: float = 0.25, lo: float = -4.0, hi: float = 4.0) -> tuple[float, float]:
+    """Root of a monotone increasing step function near x0: bracket by expanding steps, then Brent."""
+    f0 = f(x0)
+    if abs(f0) < CALIBRATION_TOL:
+        return x0, f0
+    direction = -1.0 if f0 > 0 else 1.0
+    a, fa = x0, f0
+    while True:
+        b = min(max(a + direction * step, lo), hi)
+        fb = f(b)
+        if fa * fb <= 0:
+            break
+        if b in (lo, hi):
+            raise RuntimeError(f"calibration target not reachable within [{lo}, {hi}] (deviation {fb:+.4f})")
+        a, fa, step = b, fb, step * 2
+    x = brentq(f, min(a, b), max(a, b), xtol=2e-3)
+    return x, f(x)
+
+
+def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
+    """Solve baseline shifts and programme effects so the treated cohorts hit params synth.targets.
+
+    Each target is a monotone function of one knob: the Copenhagen share without the programme of the
+    activation level, with the programme of the programme's activation effect; the job-guarantee
+    employment share without the programme of non-western job finding, with it of the employment effect.
+    Brent's method on the realised sample (two rounds, since the knobs interact weakly).
+    """
+    cfg = S.cfg
+    eff = {k: dict(v) for k, v in cfg["effects"].items() if isinstance(v, dict)}
+    knobs = Knobs(effects=eff, other_origin_multiplier=cfg["effects"].get("other_origin_multiplier", 0.5))
+    report = {}
+    if not cfg.get("calibrate", False):
+        return knobs, report
+    limit = int(cfg.get("calibration_max_persons", 60000))
+    tg = cfg["targets"]
+    plan = []
+    if "copenhagen_2015" in tg and "copenhagen_2015" in S.studies:
+        plan += [("copenhagen_2015", 0, "act_shift", None), ("copenhagen_2015", 1, "effects", "activation")]
+    if "jobgaranti_2017" in tg and "jobgaranti_2017" in S.studies:
+        plan += [("jobgaranti_2017", 0, "emp_shift_nw", None), ("jobgaranti_2017", 1, "effects", "employment")]
+    cands = {s: _candidates(S, pop, s, limit) for s in {p[0] for p in plan}}
+    solution: dict[str, float] = {}
+    for _round in range(int(cfg.get("calibration_rounds", 4))):
+        worst = 0.0
+        for study, world, attr, key in plan:
+            target = tg[study]["y1" if world else "y0"]
+            name = f"{study}.{attr}{'.' + key if key else ''}"
+
+            def f(x, study=study, world=world, attr=attr, key=key, target=target):
+                if attr == "effects":
+                    knobs.effects[study][key] = x
+                else:
+                    setattr(knobs, attr, x)
+                return _measure(S, pop, cands[study], knobs, study, world) - target
+
+            x0 = solution.get(name, knobs.effects[study][key] if attr == "effects" else getattr(knobs, attr))
+            solution[name], dev = _solve(f, x0)
+            worst = max(worst, abs(dev))
+        if worst < CALIBRATION_TOL:
+            break
+    report = {k: round(float(v), 4) for k, v in solution.items()}
+    return knobs, report
+
+
+# ---------------------------------------------------------------------------------------------
+# registers
+# ---------------------------------------------------------------------------------------------
+
+def eindkomst_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers) -> pd.DataFrame:
+    """Job-months with paid hours from 2008 (eIndkomst starts 1 January 2008)."""
+    first = max(S.out_first, yyyymm_to_index(200801))
+    j0 = first - S.out_first
+    hours = car.hours[:, j0:]
+    r, c = np.nonzero(hours > 0)
+    h = hours[r, c]
+    months = S.out_first + j0 + c
+    pid = idx[r].astype(np.int64)
+    u = uniform(S.seed, pid * 1000 + c, 0, 50)
+    two = (car.block[r, j0 + c] == M.EMP) & (u < 0.08)
+    year = months // 12
+    emp_main = 10_000_000 + (uniform(S.seed, pid * 100 + (year - 2000), 0, 51) * 40_000).astype(np.int64)
+    emp_side = 10_000_000 + (uniform(S.seed, pid * 100 + (year - 2000), 0, 52) * 40_000).astype(np.int64)
+    h_main = np.where(two, np.round(h * 0.7, 2), h).astype(np.float32)
+    h_side = np.round(h - h_main, 2).astype(np.float32)
+    wage = pop.wage[idx[r]] * (0.9 + 0.2 * uniform(S.seed, pid * 1000 + c, 0, 53))
+    pnr = pop.pnr[idx[r]]
+    main = pd.DataFrame({"PNR": pnr, "CVRNR": emp_main, "MAANED": index_to_yyyymm(months).astype(np.int32),
+                         "AJO_INDBERETTEDE_LOENTIMER": h_main, "AJO_BREDT_LOENBELOEB": np.round(h_main * wage, 2)})
+    side = pd.DataFrame({"PNR": pnr[two], "CVRNR": emp_side[two], "MAANED": main["MAANED"].to_numpy()[two],
+                         "AJO_INDBERETTEDE_LOENTIMER": h_side[two], "AJO_BREDT_LOENBELOEB": np.round(h_side[two] * wage[two], 2)})
+    return pd.concat([main, side], ignore_index=True)
+
+
+def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom: dict) -> pd.DataFrame:
+    """Yearly BEF snapshots (status 1 January) for persons aged 16+ living in Denmark."""
+    sub = pop.subset(idx)
+    p = idx.astype(np.int64)
+    frames = []
+    for year in range(S.cfg["first_year"], S.cfg["last_year"] + 1):
+        m = year * 12
+        j = m - S.out_first
+        blk = car.block[:, j]
+        arrived = (sub.arrival_month < 0) | (sub.arrival_month <= m)
+        present = arrived & (blk != M.EMIGRATED) & (blk != M.DEAD) & (sub.birth_month + 16 * 12 <= m)
+        area, addr, since = residence_at(sub, m, S.seed)
+        kom = np.where(area > 0, np.vectorize(lambda a: areas_kom.get(int(a), 0), otypes=[np.int16])(area),
+                       ((addr - 2_000_000_000) // 100_000)).astype(np.int16)
+        age = (m - sub.birth_month) / 12
+        u = uniform(S.seed, p, m, 60)
+        civst = np.where(age < 25, "U", np.select([u < 0.45, u < 0.75, u < 0.95], ["G", "U", "F"], "E"))
+        w = present
+        since_day = pd.to_datetime({"year": since // 12, "month": since % 12 + 1, "day": 1}).to_numpy().astype("datetime64[D]")
+        frames.append(pd.DataFrame({
+            "PNR": sub.pnr[w], "AAR": np.int16(year), "KOEN": sub.sex[w], "FOED_DAG": sub.birth[w],
+            "IE_TYPE": np.select([sub.origin[w] == 0, sub.origin[w] == 3], [1, 3], 2).astype(np.int8),
+            "OPR_LAND": sub.opr_land[w], "KOM": kom[w], "CIVST": civst[w],
+            "FAMILIE_ID": sub.pnr[w], "ADRESSE_ID": addr[w], "BOP_VFRA": since_day[w]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@dataclass
+class Output:
+    dream: pd.DataFrame
+    eindkomst: pd.DataFrame
+    bef: pd.DataFrame
+    uddannelse: pd.DataFrame
+    omraader: pd.DataFrame
+    adresser: pd.DataFrame
+    program: pd.DataFrame
+    cohort_record: pd.DataFrame
+    truth_monthly: pd.DataFrame
+    truth_yearly: pd.DataFrame
+    truth_headline: dict
+    calibration: dict
+
+
+def _finish_truth(sums: pd.DataFrame) -> pd.DataFrame:
+    t = sums.copy()
+    n = t["n"].where(t["n"] > 0)
+    t["y0"] = t["sum_y0"] / n
+    t["y1"] = t["sum_y1"] / n
+    t["att"] = t["y1"] - t["y0"]
+    return t.drop(columns=["sum_y0", "sum_y1"])
+
+
+def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: pd.DataFrame,
+             municipalities: pd.DataFrame, progress: bool = True) -> Output:
+    """Generate all synthetic registers and the truth for ``params`` (pure: returns DataFrames)."""
+    S = make_setup(params, codes)
+    n = int(S.cfg["n_persons"])
+    pop = make_population(n, S.seed, S.cfg, areas, S.prog_area_ids, countries, municipalities)
+    knobs, cal = calibrate(S, pop, params)
+    exposed = ever_exposed(pop, S.programme, pop.first_month, S.out_last)
+    areas_kom = dict(zip(areas["OMRAADE_ID"].astype(int), areas["KOM"].astype(np.int16)))
+    chunk = int(S.cfg.get("chunk_persons", 100_000))
+    week_pos = S.week_month - S.out_first
+    dream = np.zeros((n, len(S.weeks)), dtype=np.uint16)
+    eind, bef, recs, tsums, ysums = [], [], [], [], []
+    for lo in tqdm(range(0, n, chunk), desc="synthesize", unit="chunk", disable=not progress):
+        idx = np.arange(lo, min(lo + chunk, n))
+        sub = pop.subset(idx)
+        car0 = simulate(pop, idx, S.seed, S.cfg, knobs, None, S.out_first, S.out_last)
+        car = Careers(car0.block.copy(), car0.act.copy(), car0.hours.copy(), car0.area)
+        ex = np.flatnonzero(exposed[idx])
+        if len(ex):
+            car1 = simulate(pop, idx[ex], S.seed, S.cfg, knobs, S.programme, S.out_first, S.out_last)
+            car.block[ex], car.act[ex], car.hours[ex] = car1.block, car1.act, car1.hours
+        dream[idx] = M.month_code(car.block, car.act)[:, week_pos]
+        eind.append(eindkomst_rows(S, pop, idx, car))
+        bef.append(bef_rows(S, pop, idx, car, areas_kom))
+        rec = pd.concat([cohort_flags(S, sub, car, s) for s in S.studies], ignore_index=True)
+        y0, y1 = outcome_arrays(car0, S.flags), outcome_arrays(car, S.flags)
+        tr = rec[rec.treated == 1]
+        tsums.append(truth_sums(S, sub, y0, y1, tr))
+        ysums.append(yearly_sums(S, sub, y0, y1, tr))
+        rec["PNR"] = sub.pnr[rec["pos"].to_numpy()]
+        recs.append(rec.drop(columns="pos"))
+
+    tsum = pd.concat(tsums).groupby(["study", "subgroup", "outcome", "event_time"], as_index=False).sum()
+    ysum = pd.concat(ysums).groupby(["study", "subgroup", "outcome", "year"], as_index=False).sum()
+    head = {}
+    for study in S.studies:
+        y0, y1 = headline(S, study, tsum, ysum)
+        head[study] = {"y0": round(y0, 6), "y1": round(y1, 6), "att": round(y1 - y0, 6), **S.studies[study]["headline"]}
+    tm, ty = _finish_truth(tsum), _finish_truth(ysum)
+
+    record = pd.concat(recs, ignore_index=True)
+    record["ref_month"] = index_to_yyyymm(record["ref_month"].to_numpy())
+    record = record.sort_values(["study", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
+
+    dream_df = pd.DataFrame(dream, columns=S.weeks, copy=False)
+    dream_df.insert(0, "PNR", pop.pnr)
+    dream_df = dream_df.sort_values("PNR", kind="stable").reset_index(drop=True)
+    known = pop.hfaudd > 0
+    edu_days = pd.to_datetime({"year": pop.edu_month[known] // 12, "month": pop.edu_month[known] % 12 + 1, "day": 1})
+    udd = pd.DataFrame({"PNR": pop.pnr[known], "HFAUDD": pop.hfaudd[known], "HF_VFRA": edu_days.to_numpy().astype("datetime64[D]")})
+    bef_df = pd.concat(bef, ignore_index=True).sort_values(["PNR", "AAR"], kind="stable").reset_index(drop=True)
+    addr = bef_df[["ADRESSE_ID", "KOM"]].drop_duplicates("ADRESSE_ID").sort_values("ADRESSE_ID").reset_index(drop=True)
+    area_of = np.where(addr["ADRESSE_ID"] < 2_000_000_000, (addr["ADRESSE_ID"] - 1_000_000_000) // 100_000, 0)
+    addr["OMRAADE_ID"] = pd.array(np.where(area_of > 0, area_of, 0), dtype="Int32").astype("Int32")
+    addr.loc[area_of == 0, "OMRAADE_ID"] = pd.NA
+    omr = areas.drop(columns=["relative_size"]).copy()
+    for c in ("LISTE_2018", "LISTE_2019", "LISTE_2020"):
+        omr[c] = omr[c].astype(bool)
+    prog = pd.DataFrame([{"STUDIE": s, "OMRAADE_ID": int(a), "START_MAANED": int(v), "SLUT_MAANED": int(st["programme_end"])}
+                         for s, st in S.studies.items() for a, v in st["programme_areas"].items()])
+    eind_df = pd.concat(eind, ignore_index=True).sort_values(["PNR", "MAANED", "CVRNR"], kind="stable").reset_index(drop=True)
+    return Output(dream=dream_df, eindkomst=eind_df, bef=bef_df, uddannelse=udd.sort_values("PNR").reset_index(drop=True),
+                  omraader=omr, adresser=addr, program=prog, cohort_record=record, truth_monthly=tm, truth_yearly=ty,
+                  truth_headline=head, calibration=cal)
