@@ -281,6 +281,7 @@ def eindkomst_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers) -> 
     year = months // 12
     emp_main = 10_000_000 + (uniform(S.seed, pid * 100 + (year - 2000), 0, 51) * 40_000).astype(np.int64)
     emp_side = 10_000_000 + (uniform(S.seed, pid * 100 + (year - 2000), 0, 52) * 40_000).astype(np.int64)
+    emp_side = np.where(emp_side == emp_main, emp_main + 1, emp_side)
     h_main = np.where(two, np.round(h * 0.7, 2), h).astype(np.float32)
     h_side = np.round(h - h_main, 2).astype(np.float32)
     wage = pop.wage[idx[r]] * (0.9 + 0.2 * uniform(S.seed, pid * 1000 + c, 0, 53))
@@ -353,15 +354,14 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     knobs, cal = calibrate(S, pop, params)
     exposed = ever_exposed(pop, S.programme, pop.first_month, S.out_last)
     areas_kom = dict(zip(areas["OMRAADE_ID"].astype(int), areas["KOM"].astype(np.int16)))
-    chunk = int(S.cfg.get("chunk_persons", 100_000))
+    chunk = int(S.cfg.get("chunk_persons", 50_000))
     week_pos = S.week_month - S.out_first
     dream = np.zeros((n, len(S.weeks)), dtype=np.uint16)
     eind, bef, recs, tsums, ysums = [], [], [], [], []
     for lo in tqdm(range(0, n, chunk), desc="synthesize", unit="chunk", disable=not progress):
         idx = np.arange(lo, min(lo + chunk, n))
         sub = pop.subset(idx)
-        car0 = simulate(pop, idx, S.seed, S.cfg, knobs, None, S.out_first, S.out_last)
-        car = Careers(car0.block.copy(), car0.act.copy(), car0.hours.copy(), car0.area)
+        car = simulate(pop, idx, S.seed, S.cfg, knobs, None, S.out_first, S.out_last)
         ex = np.flatnonzero(exposed[idx])
         if len(ex):
             car1 = simulate(pop, idx[ex], S.seed, S.cfg, knobs, S.programme, S.out_first, S.out_last)
@@ -370,10 +370,18 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
         eind.append(eindkomst_rows(S, pop, idx, car))
         bef.append(bef_rows(S, pop, idx, car, areas_kom))
         rec = pd.concat([cohort_flags(S, sub, car, s) for s in S.studies], ignore_index=True)
-        y0, y1 = outcome_arrays(car0, S.flags), outcome_arrays(car, S.flags)
-        tr = rec[rec.treated == 1]
-        tsums.append(truth_sums(S, sub, y0, y1, tr))
-        ysums.append(yearly_sums(S, sub, y0, y1, tr))
+        for study in S.studies:
+            tr = rec[(rec.study == study) & (rec.treated == 1)]
+            if tr.empty:
+                continue
+            pos = tr["pos"].to_numpy()
+            # the treated persons' counterfactual: the same draws, this study's programme switched off
+            cf = simulate(pop, idx[pos], S.seed, S.cfg, knobs, S.programme.without(study), S.out_first, S.out_last)
+            obs = Careers(car.block[pos], car.act[pos], car.hours[pos], car.area[pos])
+            y0, y1 = outcome_arrays(cf, S.flags), outcome_arrays(obs, S.flags)
+            tr_local = tr.assign(pos=np.arange(len(tr)))
+            tsums.append(truth_sums(S, sub.subset(pos), y0, y1, tr_local))
+            ysums.append(yearly_sums(S, sub.subset(pos), y0, y1, tr_local))
         rec["PNR"] = sub.pnr[rec["pos"].to_numpy()]
         recs.append(rec.drop(columns="pos"))
 

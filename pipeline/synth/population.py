@@ -171,16 +171,19 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
 
 
 def area_by_month(pop: Population, months: np.ndarray) -> np.ndarray:
-    """Area (0 = national pool) of every person at each dense month index in ``months`` (n x len(months))."""
+    """Area (0 = national pool) of every person on the first day of each dense month in ``months``
+    (n x len(months)); ``months`` must be increasing."""
     out = np.empty((len(pop), len(months)), dtype=np.int16)
     cur = pop.area0.copy()
-    y_of = (months - pop.first_month) // 12
+    prev = -1
     for j, m in enumerate(months):
-        y = int(y_of[j])
-        if 0 <= y < pop.move_month.shape[1]:
-            moved = pop.move_month[:, y] == m
-            cur = np.where(moved, pop.move_area[:, y], cur)
+        for y in range(pop.move_month.shape[1]):
+            mm = pop.move_month[:, y]
+            moved = (mm > prev) & (mm <= m)
+            if moved.any():
+                cur = np.where(moved, pop.move_area[:, y], cur)
         out[:, j] = cur
+        prev = m
     return out
 
 

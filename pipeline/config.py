@@ -1,0 +1,58 @@
+"""Reading params.yaml and the code lists; paths used by the stages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = ROOT / "data_schema"
+CODES_DIR = SCHEMA_DIR / "codes"
+
+
+class UserError(Exception):
+    """A mistake in input data or settings: reported as one clear line, without a traceback."""
+
+
+def load_params(path: str | Path = "params.yaml", overrides: dict | None = None) -> dict:
+    """Read params.yaml; ``overrides`` maps dotted keys ('synth.n_persons') to values."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: parameter file not found")
+    with open(path, encoding="utf-8") as fh:
+        params = yaml.safe_load(fh)
+    for key, value in (overrides or {}).items():
+        node = params
+        *head, last = key.split(".")
+        for k in head:
+            if not isinstance(node.get(k), dict):
+                raise UserError(f"{path}: no parameter block {k!r} for override {key!r}")
+            node = node[k]
+        if last not in node:
+            raise UserError(f"{path}: unknown parameter {key!r}")
+        node[last] = value
+    return params
+
+
+def study_params(params: dict, study: str | None = None) -> dict:
+    """The block of the chosen study (params['study'] by default), with a clear error if unknown."""
+    name = study or params.get("study")
+    studies = params.get("studies", {})
+    if name not in studies:
+        raise UserError(f"params.yaml: unknown study {name!r}; known studies: {', '.join(sorted(studies))}")
+    return {"name": name, **studies[name]}
+
+
+def params_hash(params: dict) -> str:
+    """Short, stable hash of the parameters (printed in every report)."""
+    blob = json.dumps(params, sort_keys=True, ensure_ascii=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def code_list(name: str) -> pd.DataFrame:
+    """A code list from data_schema/codes (e.g. 'dream_codes', 'countries')."""
+    return pd.read_csv(CODES_DIR / f"{name}.csv", encoding="utf-8")

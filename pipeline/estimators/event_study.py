@@ -1,0 +1,323 @@
+"""Event study with person and calendar-month fixed effects, pre-trend test and placebo start dates.
+
+Model (rows with event time in ``window``)::
+
+    Y_it = a_i + l_month(t) + sum_{e in window, e != ref} beta_e * D_i * 1[E_it = e] + u_it
+
+``a_i`` person effects, ``l`` calendar-month effects, ``D_i`` treated indicator (time-invariant),
+``E_it`` event time (months relative to the person's reference date; comparison persons carry the
+reference date of the treated cohort they were matched to). Matching weights enter as WLS weights.
+``beta_e`` is the treated-minus-comparison change from ``ref`` to ``e`` net of calendar-month shocks;
+with one treated cohort, one comparison group, a balanced panel and no weights it is exactly the double
+difference of group means ``(Ybar_T,e - Ybar_T,ref) - (Ybar_C,e - Ybar_C,ref)``.
+
+Fitted by linearmodels ``PanelOLS(entity_effects=True, time_effects=True)`` with ``low_memory=True`` by
+default (iterative weighted two-way demeaning, converged to a relative change of 1e-8 per pass, instead
+of dummy matrices). SEs clustered by person (default) or ``cluster_col``; the default ``se_convention``
+is CR1 as in fixest/pyfixest/Stata reghdfe, see :func:`pipeline.estimators.did.panel_fe_fit` for the
+exact factor and how it differs from linearmodels' own (``se_convention="linearmodels"``, about
+``sqrt(T/(T-1))`` larger). t, p and confidence intervals use Student t with G-1 df.
+
+Engines. ``engine="linearmodels"`` (default, the documented core estimator) passes a dense
+``rows x (window length - 1)`` float64 regressor matrix to PanelOLS, which makes many working copies and
+dense least-squares passes: measured 82 s and 7.5 GB peak RSS for 730k rows x 72 event dummies (10k
+persons x 73 months) on the 2-core machine, roughly linear in rows, so a national-size matched panel
+does not fit in 24 GB. ``engine="sparse"`` solves the same weighted least-squares problem exactly from
+sparse normal equations with the person effects concentrated out (:func:`pipeline.estimators.did.
+indicator_fe_fit`): no iteration, memory O(rows), identical estimates and SEs (tested against PanelOLS
+and against statsmodels with explicit dummies).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipeline.estimators.did import (
+    DiDResult,
+    _check_window,
+    _fe_convention,
+    _float,
+    _month_index,
+    _require,
+    fit_indicator_design,
+    matched_did,
+)
+
+__all__ = ["EventStudyResult", "PretrendTest", "event_study", "placebo_did", "pretrend_test"]
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Event-study estimates.
+
+    ``table``: one row per event time in the window with columns ``event_time, estimate, se, ci_lower,
+    ci_upper, t, p, n_treated_obs, n_control_obs, is_reference``; the reference row has estimate, se and
+    CI equal to 0 and t, p NaN; event times without treated rows have NaN estimates.
+    ``params`` (index: event time) and ``cov`` hold the estimated coefficients only.
+    """
+
+    outcome: str
+    table: pd.DataFrame
+    params: pd.Series
+    cov: pd.DataFrame
+    ref_period: int
+    window: tuple[int, int]
+    alpha: float
+    df: int
+    n_obs: int
+    n_persons: int
+    n_treated: int
+    n_control: int
+    n_clusters: int
+    n_periods: int
+    se_convention: str
+    convention: str
+
+    def metadata(self) -> dict:
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("table", "params", "cov")
+        }
+
+
+@dataclass(frozen=True)
+class PretrendTest:
+    """Joint Wald test of H0: beta_e = 0 for all ``periods``.
+
+    ``chi2 = b' V^+ b`` with ``rank`` df (V^+ the pseudo-inverse; rank < q happens with fewer clusters
+    than restrictions), and ``F = chi2 / rank`` referred to F(rank, G-1).
+    """
+
+    periods: tuple[int, ...]
+    chi2: float
+    df_chi2: int
+    p_chi2: float
+    f: float
+    df_num: int
+    df_den: int
+    p_f: float
+    rank: int
+
+
+def event_study(
+    panel: pd.DataFrame,
+    outcome: str,
+    id_col: str,
+    time_col: str,
+    event_time_col: str,
+    treat_col: str,
+    weight_col: str | None,
+    ref_period: int = -1,
+    window: tuple[int, int] = (-36, 36),
+    cluster_col: str | None = None,
+    low_memory: bool = True,
+    *,
+    alpha: float = 0.05,
+    se_convention: str = "crv1",
+    engine: str = "linearmodels",
+) -> EventStudyResult:
+    """Event-study regression of ``outcome`` on treated x event-time dummies with person and month FE.
+
+    See the module docstring for the model, estimand, SE convention and ``engine`` ("linearmodels"
+    PanelOLS, or "sparse" exact normal equations for large panels; same numbers). Rows outside
+    ``window``, with a missing outcome or with weight 0 (unmatched persons) are dropped. ``time_col``
+    is the calendar month as YYYYMM (missing months raise). Treatment must be constant within person.
+    Raises if no treated row is at ``ref_period``.
+    """
+    _require(panel, [outcome, id_col, time_col, event_time_col, treat_col, weight_col, cluster_col])
+    lo, hi = _check_window("window", window)
+    ref = int(ref_period)
+    if not lo <= ref <= hi:
+        raise ValueError(f"ref_period {ref} outside window {window}")
+    etf = _float(panel[event_time_col])
+    y = _float(panel[outcome])
+    w = np.ones(len(panel)) if weight_col is None else _float(panel[weight_col])
+    if np.isnan(w).any() or (w < 0).any():
+        raise ValueError(f"{weight_col} must be non-negative and not missing")
+    keep = (etf >= lo) & (etf <= hi) & ~np.isnan(y) & (w > 0)
+    sub = panel.loc[keep]
+    et, y, w = etf[keep].astype(np.int64), y[keep], w[keep]
+    D = _float(sub[treat_col])
+    if not np.isin(D, [0.0, 1.0]).all():
+        raise ValueError(f"{treat_col} must be 0/1")
+    ids = sub[id_col].to_numpy()
+    ptreat = pd.Series(D).groupby(pd.factorize(ids)[0])
+    if (ptreat.min() != ptreat.max()).any():
+        raise ValueError(f"{treat_col} varies within person")
+    tr = D == 1
+    if not (tr & (et == ref)).any():
+        raise ValueError(f"no treated observation at ref_period {ref}")
+
+    all_e = np.arange(lo, hi + 1)
+    n_tr_e = np.bincount(et[tr] - lo, minlength=len(all_e))
+    n_co_e = np.bincount(et[~tr] - lo, minlength=len(all_e))
+    est_e = all_e[(all_e != ref) & (n_tr_e > 0)]
+    col_of = np.full(len(all_e), -1)
+    col_of[est_e - lo] = np.arange(len(est_e))
+    codes = np.where(tr & (et != ref), col_of[et - lo], -1)
+    names = [f"treated_x_e{e:+d}" for e in est_e]
+
+    fit = fit_indicator_design(
+        y,
+        codes,
+        names,
+        ids,
+        _month_index(sub[time_col]),
+        None if weight_col is None else w,
+        None if cluster_col is None else sub[cluster_col].to_numpy(),
+        engine=engine,
+        low_memory=low_memory,
+        se_convention=se_convention,
+    )
+    b = fit["params"].to_numpy()
+    V = fit["cov"].to_numpy()
+    if np.isnan(b).any():
+        warnings.warn(
+            f"event_study: {int(np.isnan(b).sum())} coefficient(s) absorbed by the fixed effects", stacklevel=2
+        )
+    se = np.sqrt(np.diag(V))
+    df = fit["df"]
+    q = stats.t.ppf(1 - alpha / 2, df)
+    table = pd.DataFrame(
+        {
+            "event_time": all_e,
+            "estimate": np.nan,
+            "se": np.nan,
+            "ci_lower": np.nan,
+            "ci_upper": np.nan,
+            "t": np.nan,
+            "p": np.nan,
+            "n_treated_obs": n_tr_e,
+            "n_control_obs": n_co_e,
+            "is_reference": all_e == ref,
+        }
+    )
+    pos = est_e - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tt = b / se
+    table.loc[pos, "estimate"] = b
+    table.loc[pos, "se"] = se
+    table.loc[pos, "ci_lower"] = b - q * se
+    table.loc[pos, "ci_upper"] = b + q * se
+    table.loc[pos, "t"] = tt
+    table.loc[pos, "p"] = 2 * stats.t.sf(np.abs(tt), df)
+    table.loc[ref - lo, ["estimate", "se", "ci_lower", "ci_upper"]] = 0.0
+
+    ok = ~np.isnan(b)
+    params = pd.Series(b[ok], index=pd.Index(est_e[ok], name="event_time"), name=outcome)
+    cov = pd.DataFrame(V[np.ix_(ok, ok)], index=params.index, columns=params.index)
+    return EventStudyResult(
+        outcome=outcome,
+        table=table,
+        params=params,
+        cov=cov,
+        ref_period=ref,
+        window=(lo, hi),
+        alpha=alpha,
+        df=df,
+        n_obs=fit["n_obs"],
+        n_persons=fit["n_persons"],
+        n_treated=int(pd.unique(ids[tr]).size),
+        n_control=int(pd.unique(ids[~tr]).size),
+        n_clusters=fit["n_clusters"],
+        n_periods=fit["n_periods"],
+        se_convention=se_convention,
+        convention=(
+            f"event study, reference e={ref}; " + _fe_convention(fit, se_convention, cluster_col)
+        ),
+    )
+
+
+def pretrend_test(result: EventStudyResult, periods: list[int] | None = None) -> PretrendTest:
+    """Joint Wald test that the pre-period event-study coefficients are all zero.
+
+    ``periods`` defaults to every estimated event time < 0 (the reference period is not a coefficient).
+    ``chi2 = b' V^+ b`` ~ chi2(rank) and ``F = chi2/rank`` ~ F(rank, G-1), with ``V`` the clustered
+    covariance of the chosen convention. Warns when ``V`` is rank deficient (fewer clusters than
+    restrictions), in which case the test uses the ``rank`` estimable combinations.
+    """
+    idx = result.params.index
+    sel = [e for e in idx if e < 0] if periods is None else list(periods)
+    missing = [e for e in sel if e not in idx]
+    if missing:
+        raise KeyError(f"no estimated coefficient for event time(s) {missing}")
+    if not sel:
+        raise ValueError("no pre-period coefficient to test")
+    b = result.params.loc[sel].to_numpy()
+    V = result.cov.loc[sel, sel].to_numpy()
+    evals, evecs = np.linalg.eigh(V)
+    tol = evals.max() * max(V.shape) * np.finfo(float).eps * 10
+    good = evals > tol
+    rank = int(good.sum())
+    if rank < len(sel):
+        warnings.warn(
+            f"pretrend_test: covariance of {len(sel)} coefficients has rank {rank}; using a pseudo-inverse",
+            stacklevel=2,
+        )
+    z = evecs[:, good].T @ b
+    chi2 = float(np.sum(z**2 / evals[good]))
+    f = chi2 / rank
+    return PretrendTest(
+        periods=tuple(int(e) for e in sel),
+        chi2=chi2,
+        df_chi2=rank,
+        p_chi2=float(stats.chi2.sf(chi2, rank)),
+        f=f,
+        df_num=rank,
+        df_den=result.df,
+        p_f=float(stats.f.sf(f, rank, result.df)),
+        rank=rank,
+    )
+
+
+def placebo_did(
+    panel: pd.DataFrame,
+    outcome: str,
+    id_col: str,
+    treat_col: str,
+    event_time_col: str,
+    weight_col: str | None,
+    shift: int = 12,
+    pre_window: tuple[int, int] = (-12, -1),
+    post_window: tuple[int, int] | None = None,
+    cluster_col: str | None = None,
+    alpha: float = 0.05,
+) -> DiDResult:
+    """Placebo start date: the matched 2x2 DiD with the reference date moved ``shift`` months earlier.
+
+    Only rows with true event time < 0 are used (nothing from the reference month or later). The placebo
+    event time is ``E + shift``; windows are relative to the placebo date, ``post_window`` defaults to
+    ``(1, shift - 1)`` and must end before the true reference date (``post_window[1] < shift``). E.g.
+    shift=12: placebo pre = true months -24..-13, placebo post = -11..-1. Under parallel trends (and no
+    anticipation) the estimand is 0. Estimation and SE exactly as :func:`matched_did`.
+    """
+    shift = int(shift)
+    if shift < 2:
+        raise ValueError("shift must be at least 2 months")
+    post = (1, shift - 1) if post_window is None else _check_window("post_window", post_window)
+    pre = _check_window("pre_window", pre_window)
+    if post[1] >= shift:
+        raise ValueError(f"post_window {post} reaches the true reference date (needs upper end < shift={shift})")
+    _require(panel, [event_time_col])
+    et = _float(panel[event_time_col])
+    sub = panel.loc[et < 0].copy()
+    sub[event_time_col] = sub[event_time_col] + shift
+    res = matched_did(sub, outcome, id_col, treat_col, event_time_col, weight_col, pre, post, cluster_col, alpha)
+    return dataclasses.replace(
+        res,
+        estimator="placebo_did",
+        convention=f"placebo reference date {shift} months before the true one (true event time < 0 only); "
+        + res.convention,
+        extra={
+            "shift": shift,
+            "true_pre_window": (pre[0] - shift, pre[1] - shift),
+            "true_post_window": (post[0] - shift, post[1] - shift),
+        },
+    )

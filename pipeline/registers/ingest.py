@@ -1,0 +1,164 @@
+"""From an analyst's register files to canonical tables (data_schema/README.md).
+
+Per table: read the file(s) in chunks, rename the extract's own column names onto the canonical ones
+(``mapping``: {name in the file: canonical name}), convert DREAM week columns to small integers, and
+validate the result against the table's schema. Library code: returns DataFrames, writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.calendar import parse_week_column, weeks_in_iso_year
+from pipeline.config import UserError
+from pipeline.registers.readers import read_chunks
+from pipeline.registers.validate import load_schema, required_columns, validate
+
+YEARLY_WEEK = re.compile(r"^y_(\d{1,2})$")
+
+
+def apply_mapping(df: pd.DataFrame, mapping: dict | None, source: str) -> pd.DataFrame:
+    """Rename columns {name in the extract: canonical name}; a mapping from a missing column is an error."""
+    if not mapping:
+        return df
+    missing = [k for k in mapping if k not in df.columns]
+    if missing:
+        shown = ", ".join(sorted(map(str, missing))[:5])
+        have = ", ".join(sorted(map(str, df.columns))[:8])
+        raise UserError(f"{source}: column mapping names column(s) {shown} that the file does not have "
+                        f"(rule: every key of data.columns must be a column of the file; the file has e.g. {have})")
+    return df.rename(columns={k: v for k, v in mapping.items()})
+
+
+def _week_names(columns: Iterable[str], source: str, year: int | None) -> dict[str, str]:
+    """Map the file's week columns to canonical y_YYWW names, rejecting names that are not ISO weeks."""
+    out, bad = {}, []
+    for c in columns:
+        name = str(c)
+        if not name.lower().startswith("y_"):
+            continue
+        if year is not None:
+            m = YEARLY_WEEK.match(name.lower())
+            if m and 1 <= int(m.group(1)) <= weeks_in_iso_year(year):
+                out[name] = f"y_{year % 100:02d}{int(m.group(1)):02d}"
+                continue
+            bad.append(name)
+            continue
+        try:
+            parse_week_column(name.lower())
+            out[name] = name.lower()
+        except ValueError:
+            bad.append(name)
+    if bad:
+        rule = (f"y_WW with an ISO week of {year} (1-{weeks_in_iso_year(year)})" if year is not None
+                else "y_YYWW with a two-digit year and an ISO week that exists in that year")
+        raise UserError(f"{source}: invalid week column name(s) {', '.join(bad[:5])}"
+                        f"{' and more' if len(bad) > 5 else ''} ({len(bad)} column(s); rule: {rule})")
+    if not out:
+        raise UserError(f"{source}: no DREAM week columns (rule: columns named y_YYWW, or y_WW in yearly files)")
+    return out
+
+
+def _codes_to_uint16(col: pd.Series, name: str, source: str) -> np.ndarray:
+    """Benefit codes as uint16 with blank/missing = 0; non-integer values are an error."""
+    if col.dtype == object or pd.api.types.is_string_dtype(col):
+        s = col.astype("string").str.strip().replace("", pd.NA)
+        v = pd.to_numeric(s, errors="coerce")
+        bad = s.notna() & v.isna()
+        if bad.any():
+            raise UserError(f"{source}: column {name}, rule wrong type: a benefit code must be a whole number or blank: "
+                            f"{int(bad.sum()):,} offending row(s); e.g. {', '.join(pd.unique(s[bad].astype(str))[:5])}")
+        arr = v.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        arr = col.to_numpy(dtype=float, na_value=np.nan)
+    arr = np.where(np.isnan(arr), 0, arr)
+    bad = (arr != np.round(arr)) | (arr < 0) | (arr > 999)
+    if bad.any():
+        vals = ", ".join(map(lambda x: f"{x:g}", pd.unique(arr[bad])[:5]))
+        raise UserError(f"{source}: column {name}, rule a DREAM code is a whole number 0-999 (blank = no benefit): "
+                        f"{int(bad.sum()):,} offending row(s); e.g. {vals}")
+    return arr.astype(np.uint16)
+
+
+def _dream_file(path: Path, mapping: dict | None, chunk_rows: int, year: int | None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(PNR float array, canonical week names, uint16 code matrix) of one DREAM file."""
+    pnrs, mats, names = [], [], None
+    for chunk in read_chunks(path, chunk_rows):
+        chunk = apply_mapping(chunk, mapping, str(path))
+        if "PNR" not in chunk.columns:
+            raise UserError(f"{path}: column PNR: required column is missing (map the extract's person id onto PNR in data.columns.dream)")
+        if names is None:
+            names = _week_names(chunk.columns, str(path), year)
+        mats.append(np.column_stack([_codes_to_uint16(chunk[c], c, str(path)) for c in names]))
+        pnrs.append(pd.to_numeric(chunk["PNR"], errors="coerce").to_numpy(dtype=float))
+    if names is None:
+        raise UserError(f"{path}: the file has no rows")
+    return np.concatenate(pnrs), list(names.values()), np.vstack(mats)
+
+
+def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_pattern: str | None = None) -> pd.DataFrame:
+    """Canonical wide DREAM from one wide file or several yearly files (columns y_WW, year in the file name)."""
+    yearly = len(paths) > 1 or (year_pattern is not None and any(YEARLY_WEEK.match(c) for c in _peek_columns(paths[0])))
+    parts = []
+    for path in paths:
+        year = None
+        if yearly:
+            m = re.search(year_pattern or r"(\d{4})", path.name)
+            if not m:
+                raise UserError(f"{path}: cannot tell the year of a yearly DREAM file from its name (rule: data.dream_year_pattern)")
+            year = int(m.group(1))
+        parts.append(_dream_file(path, mapping, chunk_rows, year))
+    source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
+    for (pnr, _, _), path in zip(parts, paths):
+        if np.isnan(pnr).any():
+            raise UserError(f"{path}: column PNR, rule no missing values allowed: {int(np.isnan(pnr).sum()):,} offending row(s); "
+                            "values not shown (identifier column)")
+        if len(np.unique(pnr)) < len(pnr):
+            raise UserError(f"{path}: column PNR, rule one row per person: {len(pnr) - len(np.unique(pnr)):,} duplicate row(s); "
+                            "values not shown (identifier column)")
+    all_pnr = np.unique(np.concatenate([p for p, _, _ in parts]))
+    weeks = sorted({w for _, ws, _ in parts for w in ws}, key=parse_week_column)
+    if len(parts) == 1 and parts[0][1] == weeks:
+        pnr, _, mat = parts[0]
+        order = np.argsort(pnr, kind="stable")
+        matrix = mat[order]
+    else:
+        col_of = {w: i for i, w in enumerate(weeks)}
+        matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
+        for pnr, ws, mat in parts:
+            rows = np.searchsorted(all_pnr, pnr)
+            cols = np.array([col_of[w] for w in ws])
+            matrix[np.ix_(rows, cols)] = mat
+    df = pd.DataFrame(matrix, columns=weeks, copy=False)
+    df.insert(0, "PNR", all_pnr)
+    return validate(df, "dream", source)
+
+
+def _peek_columns(path: Path) -> list[str]:
+    for chunk in read_chunks(path, 10):
+        return [str(c).lower() for c in chunk.columns]
+    return []
+
+
+def ingest_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> pd.DataFrame:
+    """Read, rename and validate a (non-DREAM) table; several files are stacked (e.g. yearly BEF)."""
+    frames = []
+    for path in paths:
+        for chunk in read_chunks(path, chunk_rows):
+            frames.append(apply_mapping(chunk, mapping, str(path)))
+    if not frames:
+        raise UserError(f"{paths[0]}: the file has no rows")
+    df = pd.concat(frames, ignore_index=True)
+    schema = load_schema(table)
+    keep = [c for c in df.columns if c in schema.columns]
+    missing = [c for c in required_columns(table) if c not in df.columns]
+    source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
+    if missing:
+        raise UserError(f"{source}: column(s) {', '.join(missing)}: required column is missing "
+                        f"(rule: data_schema/{table}.yaml; map the extract's names in data.columns.{table})")
+    return validate(df[keep], table, source)

@@ -1,0 +1,58 @@
+"""Stage `ingest`: register files (params data.files, data.columns) -> validated canonical Parquet in
+data/interim, plus a validation report. A table that fails validation is not written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pipeline.atomic import write_json, write_parquet
+from pipeline.config import UserError, load_params
+from pipeline.registers.ingest import ingest_dream, ingest_table
+from pipeline.registers.validate import TABLES
+
+
+def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:
+    """File names (relative to raw_dir; glob patterns allowed) -> existing paths, sorted."""
+    specs = [spec] if isinstance(spec, str) else list(spec)
+    paths: list[Path] = []
+    for s in specs:
+        p = Path(s) if Path(s).is_absolute() else raw_dir / s
+        hits = sorted(p.parent.glob(p.name)) if any(ch in p.name for ch in "*?[") else [p]
+        if not hits:
+            raise UserError(f"{p}: no file matches data.files.{table}")
+        paths += hits
+    return paths
+
+
+def run(params: dict) -> dict:
+    data = params["data"]
+    raw, interim = Path(data["raw_dir"]), Path(data["interim_dir"])
+    chunk = int(data.get("chunk_rows", 200_000))
+    report = {}
+    unknown = set(data["files"]) - set(TABLES)
+    if unknown:
+        raise UserError(f"params.yaml data.files: unknown table(s) {', '.join(sorted(unknown))}; known: {', '.join(TABLES)}")
+    for table in TABLES:
+        if table not in data["files"]:
+            raise UserError(f"params.yaml data.files: no file given for table {table!r}")
+        paths = resolve(raw, data["files"][table], table)
+        mapping = (data.get("columns") or {}).get(table)
+        if table == "dream":
+            df = ingest_dream(paths, mapping, min(chunk, 100_000), data.get("dream_year_pattern"))
+        else:
+            df = ingest_table(table, paths, mapping, chunk)
+        write_parquet(df, interim / f"{table}.parquet")
+        report[table] = {"files": [p.name for p in paths], "rows": int(len(df)), "columns": int(df.shape[1]),
+                         "schema": f"data_schema/{table}.yaml", "valid": True}
+        print(f"ingest: {table:<10} {len(df):>12,} rows  valid")
+    write_json(report, interim / "validation_report.json")
+    return report
+
+
+def main(params_path: str = "params.yaml") -> None:
+    run(load_params(params_path))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
