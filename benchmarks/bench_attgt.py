@@ -222,10 +222,9 @@ def main() -> int:
     for sk in args.specs:
         ours = results.get(("ours", sk))
         if ours:
-            agree = [p for p in peers if (p, sk) in results
-                     and abs(results[(p, sk)]["att"] - ours["att"]) <= 1e-8]
-            print(f"{SPECS[sk]['label']}: simple ATT = {ours['att']:.10f}; identical to 1e-8 with: "
-                  f"{', '.join(agree) if agree else '-'}")
+            diffs = ", ".join(f"{p} |diff| = {abs(results[(p, sk)]['att'] - ours['att']):.1e}"
+                              for p in peers if (p, sk) in results)
+            print(f"{SPECS[sk]['label']}: simple ATT = {ours['att']:.10f}; {diffs or 'no peers run'}")
     if failures:
         print("\nFAILURES:\n  " + "\n  ".join(failures))
         return 1

@@ -16,8 +16,9 @@ Methods
 Calipers: a float applies to the propensity score, in SDs of the score over the whole
 sample (``std_caliper=True``, MatchIt: ``sd(distance)``) or raw units; a dict maps
 covariate names (and optionally ``"distance"``) to widths, standardised by the
-covariate's whole-sample SD when ``std_caliper`` is True. A pair is allowed only if
-|difference| <= width on every calipered variable.
+covariate's whole-sample SD when ``std_caliper`` is True (or a dict name -> bool,
+MatchIt's vector ``std.caliper``). A pair is allowed only if |difference| <= width on
+every calipered variable.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def match(
     ratio: int = 1,
     replace: bool = False,
     caliper: float | Mapping[str, float] | None = None,
-    std_caliper: bool = True,
+    std_caliper: bool | Mapping[str, bool] = True,
     exact: Sequence[str] | None = None,
     m_order: MOrder | None = None,
     random_state: int | np.random.Generator | None = None,
@@ -234,6 +235,7 @@ def _process_caliper(data, caliper, std_caliper, score) -> tuple[float | None, d
     cal_score, cal_cov = None, {}
     for name, width in spec.items():
         width = float(width)
+        std = std_caliper.get(name, True) if isinstance(std_caliper, Mapping) else bool(std_caliper)
         if not np.isfinite(width):
             continue
         if width < 0:
@@ -241,12 +243,12 @@ def _process_caliper(data, caliper, std_caliper, score) -> tuple[float | None, d
         if name == "distance":
             if score is None:
                 raise ValueError("a score caliper needs distance='glm' or a user score")
-            cal_score = width * np.std(score, ddof=1) if std_caliper else width
+            cal_score = width * np.std(score, ddof=1) if std else width
             continue
         if is_categorical(data[name]):
             raise ValueError(f"calipers cannot be used on categorical variable {name!r}")
         x = data[name].to_numpy(dtype=float)
-        cal_cov[name] = width * np.std(x, ddof=1) if std_caliper else width
+        cal_cov[name] = width * np.std(x, ddof=1) if std else width
     return cal_score, cal_cov
 
 

@@ -62,9 +62,7 @@ def read_chunks(path: str | Path, chunk_rows: int = 200_000, catalog: str | Path
             return
         func = {".sas7bdat": pyreadstat.read_sas7bdat, ".xpt": pyreadstat.read_xport, ".sav": pyreadstat.read_sav,
                 ".zsav": pyreadstat.read_sav}[suffix]
-        kwargs = {"catalog_file": str(catalog)} if (catalog and suffix == ".sas7bdat") else {}
-        if apply_formats:
-            kwargs["formats_as_category"] = True
+        kwargs = {"catalog_file": str(catalog), "formats_as_category": True} if (catalog and apply_formats and suffix == ".sas7bdat") else {}
         for chunk, _meta in pyreadstat.read_file_in_chunks(func, str(path), chunksize=chunk_rows, **kwargs):
             yield chunk
     except UserError:

@@ -52,6 +52,12 @@ def format_failures(failures: pd.DataFrame, source: str, table: str, hidden: set
     failures = failures.copy()
     failures["column"] = failures["column"].astype(str)
     failures["check"] = failures["check"].astype(str)
+    # a missing value that blocks conversion to an integer type is reported as a missing value
+    missing_conv = failures["check"].str.startswith("coerce_dtype") & failures["failure_case"].isna()
+    failures.loc[missing_conv, "check"] = "not_nullable"
+    # when a column's values cannot be converted, its other rule failures are only consequences of that
+    bad_type = set(failures.loc[failures["check"].str.startswith("coerce_dtype"), "column"])
+    failures = failures[~failures["column"].isin(bad_type) | failures["check"].str.startswith("coerce_dtype")]
     for (column, check), grp in failures.groupby(["column", "check"], sort=True):
         rule = _describe_rule(check)
         if check == "column_in_dataframe":

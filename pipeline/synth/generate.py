@@ -296,7 +296,7 @@ def eindkomst_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers) -> 
 def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom: dict) -> pd.DataFrame:
     """Yearly BEF snapshots (status 1 January) for persons aged 16+ living in Denmark."""
     sub = pop.subset(idx)
-    p = idx.astype(np.int64)
+    p = sub.gid
     frames = []
     for year in range(S.cfg["first_year"], S.cfg["last_year"] + 1):
         m = year * 12

@@ -49,6 +49,7 @@ class Population:
     move_area: np.ndarray      # int16 (n, years)
     move_addr: np.ndarray      # int64 (n, years)
     first_month: int           # dense month index of the first simulated month
+    gid: np.ndarray            # int64 global person index (keys the random draws)
 
     @property
     def nonwestern(self) -> np.ndarray:
@@ -167,7 +168,7 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     return Population(pnr=pnr, sex=sex, birth=birth, birth_month=birth_month, origin=origin, opr_land=opr,
                       theta=theta, edu_level=edu_level, hfaudd=hfaudd, edu_month=edu_month, arrival_month=arrival,
                       fulltime_prob=fulltime, wage=wage, home_kom=home_kom, area0=area0, addr0=addr0,
-                      move_month=move_month, move_area=move_area, move_addr=move_addr, first_month=start)
+                      move_month=move_month, move_area=move_area, move_addr=move_addr, first_month=start, gid=p)
 
 
 def area_by_month(pop: Population, months: np.ndarray) -> np.ndarray:
@@ -190,7 +191,7 @@ def area_by_month(pop: Population, months: np.ndarray) -> np.ndarray:
 def residence_at(pop: Population, month: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(area, address, month moved in) of every person on the first day of dense month ``month``."""
     area, addr = pop.area0.copy(), pop.addr0.copy()
-    p = np.arange(len(pop), dtype=np.int64)
+    p = pop.gid
     # a move-in month before the simulated window for persons who never moved
     since = (pop.first_month - 1 - (uniform(seed, p, 0, 17) * 180).astype(np.int32)).astype(np.int32)
     since = np.maximum(since, pop.birth_month)
