@@ -52,3 +52,51 @@ def write_json(obj, path: str | os.PathLike) -> Path:
             fh.write("\n")
 
     return atomic_write(path, _w)
+
+
+class ParquetStream:
+    """Write a Parquet file chunk by chunk; the file appears under its name only when ``close()`` succeeds.
+
+    Use as a context manager: on an exception the temporary file is removed and nothing is left behind.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        self.writer = None
+        self.rows = 0
+
+    def write(self, df: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+        self.writer.write_table(table.cast(self.writer.schema))
+        self.rows += len(df)
+
+    def close(self) -> Path:
+        if self.writer is None:
+            raise ValueError(f"{self.path}: no rows to write")
+        self.writer.close()
+        os.chmod(self.tmp, 0o644)
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        if os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+
+    def __enter__(self) -> "ParquetStream":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -8,12 +8,13 @@ Inputs
   columns. It is indexed once (``index_paid_hours``) into a sorted (person, month) key so that each person
   chunk finds its rows with a binary search.
 
-Everything is vectorised over persons: week -> month reduction with ``np.bitwise_or.reduceat`` /
-``np.add.reduceat`` along axis 1 on a per-week flag byte (one lookup-array gather per chunk), the dominant
-code with a loop over the (at most 5) week positions of a month, never over persons. The panel is produced
-in person chunks (``iter_panel``, default 20,000 persons) so 1,000,000 persons x 18 years never need to be in
-memory as one frame;
-``write_panel`` streams the chunks into one Parquet file (one row group per chunk).
+Everything is vectorised over persons: one lookup-array gather turns a chunk of weeks into a flag byte per
+week (``rules.flag_lookup``), the week -> month reduction is ``np.bitwise_or.reduceat`` / ``np.add.reduceat``
+over the week axis (the chunk is transposed to weeks-major first, so reductions and gathers read contiguous
+rows), and the dominant code loops over the (at most 5) week positions of a month, never over persons. The
+panel is produced in person chunks (``iter_panel``, default 20,000 persons) so 1,000,000 persons x 18 years
+never need to be in memory as one frame; ``write_panel`` streams the chunks into one Parquet file (one row
+group per chunk).
 """
 
 from __future__ import annotations
@@ -165,7 +166,9 @@ class PaidHoursIndex:
     def chunk(self, start: int, stop: int) -> np.ndarray:
         """Paid hours summed over jobs, float32 matrix (stop - start) x n_months, 0 without a record."""
         nm = self.n_months
-        lo, hi = np.searchsorted(self.key, [start * nm, stop * nm], side="left")
+        # search values in the key's own dtype: mixed int32/int64 would cast (copy) the whole key each call
+        bounds = np.array([start * nm, stop * nm], dtype=self.key.dtype)
+        lo, hi = np.searchsorted(self.key, bounds, side="left")
         local = self.key[lo:hi].astype(np.int64) - start * nm
         out = np.bincount(local, weights=self.hours[lo:hi], minlength=(stop - start) * nm)
         return out.astype(np.float32).reshape(stop - start, nm)

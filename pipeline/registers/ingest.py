@@ -8,7 +8,7 @@ validate the result against the table's schema. Library code: returns DataFrames
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,8 @@ import pandas as pd
 from pipeline.calendar import parse_week_column, weeks_in_iso_year
 from pipeline.config import UserError
 from pipeline.registers.readers import read_chunks
-from pipeline.registers.validate import load_schema, required_columns, validate
+from pipeline.registers.validate import (check_with, format_failures, hidden_columns, load_schema, merge_summaries,
+                                         required_columns, validate)
 
 YEARLY_WEEK = re.compile(r"^y_(\d{1,2})$")
 
@@ -85,8 +86,8 @@ def _codes_to_uint16(col: pd.Series, name: str, source: str) -> np.ndarray:
     return arr.astype(np.uint16)
 
 
-def _dream_file(path: Path, mapping: dict | None, chunk_rows: int, year: int | None) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """(PNR float array, canonical week names, uint16 code matrix) of one DREAM file."""
+def _dream_file(path: Path, mapping: dict | None, chunk_rows: int, year: int | None) -> tuple[np.ndarray, list[str], list[np.ndarray]]:
+    """(PNR float array, canonical week names, uint16 code matrices by chunk) of one DREAM file."""
     pnrs, mats, names = [], [], None
     for chunk in read_chunks(path, chunk_rows):
         chunk = apply_mapping(chunk, mapping, str(path))
@@ -94,24 +95,29 @@ def _dream_file(path: Path, mapping: dict | None, chunk_rows: int, year: int | N
             raise UserError(f"{path}: column PNR: required column is missing (map the extract's person id onto PNR in data.columns.dream)")
         if names is None:
             names = _week_names(chunk.columns, str(path), year)
-        mats.append(np.column_stack([_codes_to_uint16(chunk[c], c, str(path)) for c in names]))
+        mat = np.empty((len(chunk), len(names)), dtype=np.uint16)
+        for j, c in enumerate(names):
+            mat[:, j] = _codes_to_uint16(chunk[c], c, str(path))
+        mats.append(mat)
         pnrs.append(pd.to_numeric(chunk["PNR"], errors="coerce").to_numpy(dtype=float))
     if names is None:
         raise UserError(f"{path}: the file has no rows")
-    return np.concatenate(pnrs), list(names.values()), np.vstack(mats)
+    return np.concatenate(pnrs), list(names.values()), mats
 
 
 def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_pattern: str | None = None) -> pd.DataFrame:
-    """Canonical wide DREAM from one wide file or several yearly files (columns y_WW, year in the file name)."""
-    yearly = len(paths) > 1 or (year_pattern is not None and any(YEARLY_WEEK.match(c) for c in _peek_columns(paths[0])))
-    parts = []
+    """Canonical wide DREAM (sorted by PNR) from one wide file, several wide files holding different
+    persons, or yearly files (columns y_WW, the year taken from the file name by ``year_pattern``)."""
+    parts, yearly_files = [], []
     for path in paths:
+        yearly = any(YEARLY_WEEK.match(c) for c in _peek_columns(path))
         year = None
         if yearly:
             m = re.search(year_pattern or r"(\d{4})", path.name)
             if not m:
                 raise UserError(f"{path}: cannot tell the year of a yearly DREAM file from its name (rule: data.dream_year_pattern)")
             year = int(m.group(1))
+        yearly_files.append(yearly)
         parts.append(_dream_file(path, mapping, chunk_rows, year))
     source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
     for (pnr, _, _), path in zip(parts, paths):
@@ -122,20 +128,30 @@ def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_
             raise UserError(f"{path}: column PNR, rule one row per person: {len(pnr) - len(np.unique(pnr)):,} duplicate row(s); "
                             "values not shown (identifier column)")
     all_pnr = np.unique(np.concatenate([p for p, _, _ in parts]))
+    if not any(yearly_files):
+        total = sum(len(p) for p, _, _ in parts)
+        if total > len(all_pnr):
+            raise UserError(f"{source}: column PNR, rule one row per person: {total - len(all_pnr):,} person(s) in more than "
+                            "one DREAM file; values not shown (identifier column)")
     weeks = sorted({w for _, ws, _ in parts for w in ws}, key=parse_week_column)
-    if len(parts) == 1 and parts[0][1] == weeks:
-        pnr, _, mat = parts[0]
-        order = np.argsort(pnr, kind="stable")
-        matrix = mat[order]
-    else:
-        col_of = {w: i for i, w in enumerate(weeks)}
-        matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
-        for pnr, ws, mat in parts:
-            rows = np.searchsorted(all_pnr, pnr)
-            cols = np.array([col_of[w] for w in ws])
-            matrix[np.ix_(rows, cols)] = mat
+    col_of = {w: i for i, w in enumerate(weeks)}
+    matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
+    while parts:                       # place each chunk, freeing it as we go (bounded memory)
+        pnr, ws, mats = parts.pop(0)
+        rows = np.searchsorted(all_pnr, pnr)
+        cols = np.array([col_of[w] for w in ws])
+        full = len(ws) == len(weeks) and (cols == np.arange(len(weeks))).all()
+        start = 0
+        while mats:
+            mat = mats.pop(0)
+            r = rows[start:start + len(mat)]
+            if full:
+                matrix[r] = mat
+            else:
+                matrix[np.ix_(r, cols)] = mat
+            start += len(mat)
     df = pd.DataFrame(matrix, columns=weeks, copy=False)
-    df.insert(0, "PNR", all_pnr)
+    df.insert(0, "PNR", all_pnr.astype(np.int64))
     return validate(df, "dream", source)
 
 
@@ -145,20 +161,75 @@ def _peek_columns(path: Path) -> list[str]:
     return []
 
 
-def ingest_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> pd.DataFrame:
-    """Read, rename and validate a (non-DREAM) table; several files are stacked (e.g. yearly BEF)."""
-    frames = []
+def _unique_keys(schema) -> list[list[str]]:
+    """Key sets that must be unique over the whole table: the schema's `unique` and unique columns."""
+    keys = []
+    if schema.unique:
+        keys.append(list(schema.unique) if not isinstance(schema.unique, str) else [schema.unique])
+    keys += [[name] for name, col in schema.columns.items() if col.unique and not col.regex]
+    return keys
+
+
+def _duplicate_rows(parts: list[dict[str, np.ndarray]], key: list[str]) -> int:
+    """Number of rows that repeat an earlier row on ``key`` (exact, via a lexicographic sort)."""
+    cols = [np.concatenate([p[k] for p in parts]) for k in key]
+    if not len(cols[0]):
+        return 0
+    order = np.lexsort(cols[::-1])
+    same = np.ones(len(order) - 1, dtype=bool)
+    for c in cols:
+        s = c[order]
+        same &= s[1:] == s[:-1]
+    return int(same.sum())
+
+
+def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Read, rename and validate a (non-DREAM) table chunk by chunk; several files are stacked (e.g.
+    yearly BEF). Key uniqueness is checked over the whole table after the last chunk, so a consumer
+    must treat the output as valid only when the iterator finishes without an error."""
+    import copy
+
+    schema = load_schema(table)
+    keys = _unique_keys(schema)
+    chunk_schema = copy.deepcopy(schema)
+    chunk_schema.unique = None
+    for col in chunk_schema.columns.values():
+        col.unique = False
+    source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
+    key_parts: dict[tuple, list] = {tuple(k): [] for k in keys}
+    n_rows = 0
+    problems = []
     for path in paths:
         for chunk in read_chunks(path, chunk_rows):
-            frames.append(apply_mapping(chunk, mapping, str(path)))
-    if not frames:
-        raise UserError(f"{paths[0]}: the file has no rows")
-    df = pd.concat(frames, ignore_index=True)
-    schema = load_schema(table)
-    keep = [c for c in df.columns if c in schema.columns]
-    missing = [c for c in required_columns(table) if c not in df.columns]
-    source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
-    if missing:
-        raise UserError(f"{source}: column(s) {', '.join(missing)}: required column is missing "
-                        f"(rule: data_schema/{table}.yaml; map the extract's names in data.columns.{table})")
-    return validate(df[keep], table, source)
+            chunk = apply_mapping(chunk, mapping, str(path))
+            missing = [c for c in required_columns(table) if c not in chunk.columns]
+            if missing:
+                raise UserError(f"{path}: column(s) {', '.join(missing)}: required column is missing "
+                                f"(rule: data_schema/{table}.yaml; map the extract's names in data.columns.{table})")
+            keep = [c for c in chunk.columns if c in schema.columns]
+            valid, summary = check_with(chunk_schema, chunk[keep])
+            n_rows += len(chunk)
+            if summary is not None:        # keep reading: the error reports counts over the whole table
+                problems.append(summary)
+                continue
+            if problems:
+                continue
+            for k in keys:
+                key_parts[tuple(k)].append({c: valid[c].to_numpy() for c in k})
+            yield valid
+    if n_rows == 0:
+        raise UserError(f"{source}: the file has no rows")
+    hidden = hidden_columns(schema)
+    if problems:
+        raise UserError(format_failures(merge_summaries(problems), source, table, hidden))
+    for k in keys:
+        dups = _duplicate_rows(key_parts[tuple(k)], k)
+        if dups:
+            what = "values not shown (identifier column)" if set(k) & hidden else ""
+            raise UserError(f"{source}: column(s) {', '.join(k)}, rule rows must be unique on the key: "
+                            f"{dups:,} duplicate row(s); {what}".rstrip("; "))
+
+
+def ingest_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> pd.DataFrame:
+    """The whole validated table in memory (small tables and tests)."""
+    return pd.concat(list(iter_table(table, paths, mapping, chunk_rows)), ignore_index=True)

@@ -47,8 +47,8 @@ def _describe_rule(check: str) -> str:
     return plain.get(check, check)
 
 
-def format_failures(failures: pd.DataFrame, source: str, table: str, hidden: set[str]) -> str:
-    lines = [f"{source}: does not satisfy data_schema/{table}.yaml"]
+def summarize_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """Pandera failure cases -> one row per (column, check): number of offending rows and a few values."""
     failures = failures.copy()
     failures["column"] = failures["column"].astype(str)
     failures["check"] = failures["check"].astype(str)
@@ -58,28 +58,54 @@ def format_failures(failures: pd.DataFrame, source: str, table: str, hidden: set
     # when a column's values cannot be converted, its other rule failures are only consequences of that
     bad_type = set(failures.loc[failures["check"].str.startswith("coerce_dtype"), "column"])
     failures = failures[~failures["column"].isin(bad_type) | failures["check"].str.startswith("coerce_dtype")]
+    rows = []
     for (column, check), grp in failures.groupby(["column", "check"], sort=True):
-        rule = _describe_rule(check)
-        if check == "column_in_dataframe":
-            missing = ", ".join(sorted({str(v) for v in grp["failure_case"]}))
-            lines.append(f"  - column {missing}: {rule}")
-            continue
         n_rows = grp["index"].nunique() if grp["index"].notna().any() else len(grp)
-        keyish = column in hidden or check == "multiple_fields_uniqueness" or column in ("None", "nan")
-        if keyish:
-            shown = "values not shown (identifier or sensitive column)"
-        else:
-            vals = pd.unique(grp["failure_case"].astype(str))[:MAX_EXAMPLES]
-            shown = "e.g. " + ", ".join(vals)
-        label = column if column not in ("None", "nan") else "(whole row)"
-        lines.append(f"  - column {label}, rule {rule}: {n_rows:,} offending row(s); {shown}")
+        rows.append({"column": column, "check": check, "n_rows": int(n_rows),
+                     "examples": list(pd.unique(grp["failure_case"].astype(str)))[:MAX_EXAMPLES]})
+    return pd.DataFrame(rows, columns=["column", "check", "n_rows", "examples"])
+
+
+def merge_summaries(summaries: list[pd.DataFrame]) -> pd.DataFrame:
+    """Add up failure summaries of several chunks of one table."""
+    rows = {}
+    for s in summaries:
+        for r in s.itertuples(index=False):
+            key = (r.column, r.check)
+            if key not in rows:
+                rows[key] = {"column": r.column, "check": r.check, "n_rows": 0, "examples": []}
+            rows[key]["n_rows"] += r.n_rows
+            ex = rows[key]["examples"]
+            ex += [e for e in r.examples if e not in ex][: MAX_EXAMPLES - len(ex)]
+    return pd.DataFrame(list(rows.values()), columns=["column", "check", "n_rows", "examples"])
+
+
+def format_failures(summary: pd.DataFrame, source: str, table: str, hidden: set[str]) -> str:
+    lines = [f"{source}: does not satisfy data_schema/{table}.yaml"]
+    for r in summary.itertuples(index=False):
+        rule = _describe_rule(r.check)
+        if r.check == "column_in_dataframe":
+            lines.append(f"  - column {', '.join(sorted(r.examples))}: {rule}")
+            continue
+        keyish = r.column in hidden or r.check == "multiple_fields_uniqueness" or r.column in ("None", "nan")
+        shown = "values not shown (identifier or sensitive column)" if keyish else "e.g. " + ", ".join(r.examples)
+        label = r.column if r.column not in ("None", "nan") else "(whole row)"
+        lines.append(f"  - column {label}, rule {rule}: {r.n_rows:,} offending row(s); {shown}")
     return "\n".join(lines)
 
 
 def validate(df: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
     """Coerce and validate ``df`` against the table's schema; return the coerced frame or raise UserError."""
     schema = load_schema(table)
+    valid, summary = check_with(schema, df)
+    if summary is not None:
+        raise UserError(format_failures(summary, source, table, hidden_columns(schema)))
+    return valid
+
+
+def check_with(schema: pa.DataFrameSchema, df: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """(coerced frame, None) when ``df`` is valid, else (None, failure summary)."""
     try:
-        return schema.validate(df, lazy=True)
+        return schema.validate(df, lazy=True), None
     except pa.errors.SchemaErrors as err:
-        raise UserError(format_failures(err.failure_cases, source, table, hidden_columns(schema))) from None
+        return None, summarize_failures(err.failure_cases)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.atomic import write_json, write_parquet
+from pipeline.atomic import ParquetStream, write_json, write_parquet
 from pipeline.config import UserError, load_params
-from pipeline.registers.ingest import ingest_dream, ingest_table
+from pipeline.registers.ingest import ingest_dream, iter_table
 from pipeline.registers.validate import TABLES
 
 
@@ -40,12 +40,19 @@ def run(params: dict) -> dict:
         mapping = (data.get("columns") or {}).get(table)
         if table == "dream":
             df = ingest_dream(paths, mapping, min(chunk, 100_000), data.get("dream_year_pattern"))
+            write_parquet(df, interim / f"{table}.parquet")
+            rows, cols = len(df), df.shape[1]
+            del df
         else:
-            df = ingest_table(table, paths, mapping, chunk)
-        write_parquet(df, interim / f"{table}.parquet")
-        report[table] = {"files": [p.name for p in paths], "rows": int(len(df)), "columns": int(df.shape[1]),
+            with ParquetStream(interim / f"{table}.parquet") as out:   # removed again if validation fails
+                cols = 0
+                for part in iter_table(table, paths, mapping, chunk):
+                    out.write(part)
+                    cols = part.shape[1]
+            rows = out.rows
+        report[table] = {"files": [p.name for p in paths], "rows": int(rows), "columns": int(cols),
                          "schema": f"data_schema/{table}.yaml", "valid": True}
-        print(f"ingest: {table:<10} {len(df):>12,} rows  valid")
+        print(f"ingest: {table:<10} {rows:>12,} rows  valid")
     write_json(report, interim / "validation_report.json")
     return report
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
-from pipeline.atomic import atomic_write, write_json, write_parquet
+from pipeline.atomic import ParquetStream, atomic_write, write_json, write_parquet
 from pipeline.config import code_list, load_params
 from pipeline.synth.generate import generate
 
@@ -20,12 +20,11 @@ FIXED_STAMP = dt.datetime(2000, 1, 1)   # Stata header time stamp, fixed so file
 def write_dream(dream: pd.DataFrame, path: Path, fmt: str) -> None:
     """DREAM in register layout: PNR + y_YYWW columns, blank (missing) = no benefit."""
     weeks = [c for c in dream.columns if c.startswith("y_")]
-    out = pd.DataFrame({"PNR": dream["PNR"].astype(np.int32)})
-    codes = dream[weeks].to_numpy()
-    blocks = {w: pd.array(np.where(codes[:, i] > 0, codes[:, i], 0).astype(np.int16), dtype="Int16") for i, w in enumerate(weeks)}
-    for w, arr in blocks.items():
-        arr[codes[:, weeks.index(w)] == 0] = pd.NA
-    out = pd.concat([out, pd.DataFrame(blocks)], axis=1)
+    cols = {"PNR": dream["PNR"].to_numpy().astype(np.int32)}
+    for w in weeks:
+        v = dream[w].to_numpy()
+        cols[w] = pd.arrays.IntegerArray(v.astype(np.int16), v == 0)     # blank week = missing value
+    out = pd.DataFrame(cols, copy=False)
     labels = {w: f"Ydelseskode uge {w[2:4]}-{w[4:]}" for w in weeks}
     labels["PNR"] = "Personnummer (pseudonym)"
     if fmt == "dta":
@@ -47,11 +46,25 @@ def main(params_path: str = "params.yaml") -> None:
         write_json({"synthetic": False}, truth / "truth_headline.json")
         print("synthesize: skipped (data.source is not 'synthetic')")
         return
-    out = generate(params, code_list("dream_codes"), code_list("areas"), code_list("countries"), code_list("municipalities"),
-                   progress=sys.stderr.isatty())
+    streams = {name: ParquetStream(raw / f"{name}.parquet") for name in ("eindkomst", "bef")}
+    try:
+        out = generate(params, code_list("dream_codes"), code_list("areas"), code_list("countries"),
+                       code_list("municipalities"), progress=sys.stderr.isatty(),
+                       sink=lambda name, part: streams[name].write(part))
+    except BaseException:
+        for st in streams.values():
+            st.abort()
+        raise
+    for st in streams.values():
+        st.close()
     fmt = params["synth"].get("dream_format", "dta")
-    write_dream(out.dream, raw / f"dream.{fmt}", fmt)
-    for name in ("bef", "eindkomst", "uddannelse", "omraader", "adresser", "program"):
+    per_file = int(params["synth"].get("dream_rows_per_file", 0) or 0)
+    if per_file and per_file < len(out.dream):
+        for k, lo in enumerate(range(0, len(out.dream), per_file), start=1):
+            write_dream(out.dream.iloc[lo:lo + per_file], raw / f"dream_part{k:02d}.{fmt}", fmt)
+    else:
+        write_dream(out.dream, raw / f"dream.{fmt}", fmt)
+    for name in ("uddannelse", "omraader", "adresser", "program"):
         write_parquet(getattr(out, name), raw / f"{name}.parquet")
     write_parquet(out.cohort_record, truth / "cohort_record.parquet")
     write_parquet(out.truth_monthly, truth / "truth_monthly.parquet")

@@ -9,6 +9,7 @@ together with the generator's own record of cohort membership and the true effec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,6 +261,10 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
         if worst < CALIBRATION_TOL:
             break
     report = {k: round(float(v), 4) for k, v in solution.items()}
+    for study, world, _attr, _key in plan:     # where the calibrated sample ends up (after all knobs moved)
+        target = tg[study]["y1" if world else "y0"]
+        got = _measure(S, pop, cands[study], knobs, study, world)
+        report[f"{study}.{'y1' if world else 'y0'}"] = {"target": target, "calibrated_sample": round(got, 5)}
     return knobs, report
 
 
@@ -290,7 +295,12 @@ def eindkomst_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers) -> 
                          "AJO_INDBERETTEDE_LOENTIMER": h_main, "AJO_BREDT_LOENBELOEB": np.round(h_main * wage, 2)})
     side = pd.DataFrame({"PNR": pnr[two], "CVRNR": emp_side[two], "MAANED": main["MAANED"].to_numpy()[two],
                          "AJO_INDBERETTEDE_LOENTIMER": h_side[two], "AJO_BREDT_LOENBELOEB": np.round(h_side[two] * wage[two], 2)})
-    return pd.concat([main, side], ignore_index=True)
+    both = pd.concat([main, side], ignore_index=True)
+    # person order, then month, then main job before side job: the same for any chunking
+    key_pos = np.concatenate([r, r[two]])
+    key_side = np.concatenate([np.zeros(len(r), np.int8), np.ones(int(two.sum()), np.int8)])
+    order = np.lexsort((key_side, both["MAANED"].to_numpy(), key_pos))
+    return both.iloc[order].reset_index(drop=True)
 
 
 def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom: dict) -> pd.DataFrame:
@@ -316,15 +326,17 @@ def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom
             "PNR": sub.pnr[w], "AAR": np.int16(year), "KOEN": sub.sex[w], "FOED_DAG": sub.birth[w],
             "IE_TYPE": np.select([sub.origin[w] == 0, sub.origin[w] == 3], [1, 3], 2).astype(np.int8),
             "OPR_LAND": sub.opr_land[w], "KOM": kom[w], "CIVST": civst[w],
-            "FAMILIE_ID": sub.pnr[w], "ADRESSE_ID": addr[w], "BOP_VFRA": since_day[w]}))
-    return pd.concat(frames, ignore_index=True)
+            "FAMILIE_ID": sub.pnr[w], "ADRESSE_ID": addr[w], "BOP_VFRA": since_day[w], "_pos": np.flatnonzero(w)}))
+    out = pd.concat(frames, ignore_index=True)
+    order = np.lexsort((out["AAR"].to_numpy(), out["_pos"].to_numpy()))   # person order, then year
+    return out.iloc[order].drop(columns="_pos").reset_index(drop=True)
 
 
 @dataclass
 class Output:
     dream: pd.DataFrame
-    eindkomst: pd.DataFrame
-    bef: pd.DataFrame
+    eindkomst: pd.DataFrame | None   # None when streamed to a sink
+    bef: pd.DataFrame | None
     uddannelse: pd.DataFrame
     omraader: pd.DataFrame
     adresser: pd.DataFrame
@@ -346,8 +358,14 @@ def _finish_truth(sums: pd.DataFrame) -> pd.DataFrame:
 
 
 def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: pd.DataFrame,
-             municipalities: pd.DataFrame, progress: bool = True) -> Output:
-    """Generate all synthetic registers and the truth for ``params`` (pure: returns DataFrames)."""
+             municipalities: pd.DataFrame, progress: bool = True,
+             sink: Callable[[str, pd.DataFrame], None] | None = None) -> Output:
+    """Generate all synthetic registers and the truth for ``params``.
+
+    The large person-level tables (eindkomst, bef) are handed to ``sink(table, part)`` chunk by chunk
+    when a sink is given (the stage streams them to disk); otherwise they are returned in ``Output``.
+    Rows are in person order (the generator's index), which is the same for any chunk size.
+    """
     S = make_setup(params, codes)
     n = int(S.cfg["n_persons"])
     pop = make_population(n, S.seed, S.cfg, areas, S.prog_area_ids, countries, municipalities)
@@ -357,7 +375,7 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     chunk = int(S.cfg.get("chunk_persons", 50_000))
     week_pos = S.week_month - S.out_first
     dream = np.zeros((n, len(S.weeks)), dtype=np.uint16)
-    eind, bef, recs, tsums, ysums = [], [], [], [], []
+    eind, bef, recs, tsums, ysums, addresses = [], [], [], [], [], []
     for lo in tqdm(range(0, n, chunk), desc="synthesize", unit="chunk", disable=not progress):
         idx = np.arange(lo, min(lo + chunk, n))
         sub = pop.subset(idx)
@@ -367,8 +385,14 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
             car1 = simulate(pop, idx[ex], S.seed, S.cfg, knobs, S.programme, S.out_first, S.out_last)
             car.block[ex], car.act[ex], car.hours[ex] = car1.block, car1.act, car1.hours
         dream[idx] = M.month_code(car.block, car.act)[:, week_pos]
-        eind.append(eindkomst_rows(S, pop, idx, car))
-        bef.append(bef_rows(S, pop, idx, car, areas_kom))
+        for name, part, store in (("eindkomst", eindkomst_rows(S, pop, idx, car), eind),
+                                  ("bef", bef_rows(S, pop, idx, car, areas_kom), bef)):
+            if sink is not None:
+                sink(name, part)
+            else:
+                store.append(part)
+            if name == "bef":
+                addresses.append(part[["ADRESSE_ID", "KOM"]].drop_duplicates("ADRESSE_ID"))
         rec = pd.concat([cohort_flags(S, sub, car, s) for s in S.studies], ignore_index=True)
         for study in S.studies:
             tr = rec[(rec.study == study) & (rec.treated == 1)]
@@ -399,12 +423,10 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
 
     dream_df = pd.DataFrame(dream, columns=S.weeks, copy=False)
     dream_df.insert(0, "PNR", pop.pnr)
-    dream_df = dream_df.sort_values("PNR", kind="stable").reset_index(drop=True)
     known = pop.hfaudd > 0
     edu_days = pd.to_datetime({"year": pop.edu_month[known] // 12, "month": pop.edu_month[known] % 12 + 1, "day": 1})
     udd = pd.DataFrame({"PNR": pop.pnr[known], "HFAUDD": pop.hfaudd[known], "HF_VFRA": edu_days.to_numpy().astype("datetime64[D]")})
-    bef_df = pd.concat(bef, ignore_index=True).sort_values(["PNR", "AAR"], kind="stable").reset_index(drop=True)
-    addr = bef_df[["ADRESSE_ID", "KOM"]].drop_duplicates("ADRESSE_ID").sort_values("ADRESSE_ID").reset_index(drop=True)
+    addr = pd.concat(addresses).drop_duplicates("ADRESSE_ID").sort_values("ADRESSE_ID").reset_index(drop=True)
     area_of = np.where(addr["ADRESSE_ID"] < 2_000_000_000, (addr["ADRESSE_ID"] - 1_000_000_000) // 100_000, 0)
     addr["OMRAADE_ID"] = pd.array(np.where(area_of > 0, area_of, 0), dtype="Int32").astype("Int32")
     addr.loc[area_of == 0, "OMRAADE_ID"] = pd.NA
@@ -413,7 +435,8 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
         omr[c] = omr[c].astype(bool)
     prog = pd.DataFrame([{"STUDIE": s, "OMRAADE_ID": int(a), "START_MAANED": int(v), "SLUT_MAANED": int(st["programme_end"])}
                          for s, st in S.studies.items() for a, v in st["programme_areas"].items()])
-    eind_df = pd.concat(eind, ignore_index=True).sort_values(["PNR", "MAANED", "CVRNR"], kind="stable").reset_index(drop=True)
+    eind_df = pd.concat(eind, ignore_index=True) if eind else None
+    bef_df = pd.concat(bef, ignore_index=True) if bef else None
     return Output(dream=dream_df, eindkomst=eind_df, bef=bef_df, uddannelse=udd.sort_values("PNR").reset_index(drop=True),
                   omraader=omr, adresser=addr, program=prog, cohort_record=record, truth_monthly=tm, truth_yearly=ty,
                   truth_headline=head, calibration=cal)
