@@ -30,12 +30,14 @@ def default_params() -> dict:
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory, default_params) -> Path:
-    """A directory in which `synthesize` and `ingest` ran with the default params (about a minute)."""
-    from pipeline.stages import ingest, synthesize
+    """A directory in which the stages up to `cohorts` ran with the default params (about a minute)."""
+    from pipeline.stages import cohorts, ingest, panel, synthesize
 
     base = tmp_path_factory.mktemp("default_run")
     (base / "params.yaml").write_text((ROOT / "params.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     with working_dir(base):
         synthesize.main("params.yaml")
         ingest.main("params.yaml")
+        panel.main("params.yaml")
+        cohorts.main("params.yaml")
     return base

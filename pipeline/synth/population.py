@@ -156,7 +156,8 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
                         np.select([u < 0.30, u < 0.45], [cur_area, other_area], 0),
                         np.where(u < 0.25 * sig_neg_theta, other_area, 0)).astype(np.int16)
         kom_new = np.where(dest > 0, np.vectorize(area_kom.get, otypes=[np.int16])(np.where(dest > 0, dest, area_ids[0])), cur_kom)
-        month = start + 12 * y + (uniform(seed, p, s, 23) * 12).astype(np.int32)
+        # February-December: one move between two 1 January snapshots at most
+        month = start + 12 * y + 1 + (uniform(seed, p, s, 23) * 11).astype(np.int32)
         moves &= month > arrival
         addr = address_id(dest, kom_new, (uniform(seed, p, s, 24) * 5000).astype(np.int64))
         move_month[:, y] = np.where(moves, month, -1)

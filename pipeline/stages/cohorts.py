@@ -1,0 +1,54 @@
+"""Stage `cohorts`: treated and comparison cohorts per study with baseline covariates and the cohort flow."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.atomic import write_csv, write_parquet
+from pipeline.codes import load_dream_codes
+from pipeline.cohorts.build import demographic_covariates, history_covariates, select_cohorts
+from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
+from pipeline.config import code_list, load_params
+from pipeline.stages.common import read_dream, read_panel
+
+
+def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    st = params["studies"][study]
+    pnr, weeks, matrix = dream
+    cohorts, flow = select_cohorts(study, st, params["target_groups"], matrix, weeks, pnr, tables["bef"],
+                                   tables["adresser"], tables["omraader"], tables["program"], load_dream_codes())
+    refs = yyyymm_to_index(cohorts["ref_month"].to_numpy())
+    first, last = int(index_to_yyyymm(refs.min() - 36)), int(index_to_yyyymm(refs.max() - 1))
+    hist = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last,
+                      ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
+                       "internship", "self_supporting"])
+    hist["category"] = hist["category"].astype(str)
+    countries = code_list("countries")
+    western = set(countries.loc[countries["western"] == 1, "OPR_LAND"].astype(int))
+    demo = demographic_covariates(cohorts, tables["bef"], tables["uddannelse"], western, code_list("education_levels"))
+    out = (cohorts.merge(demo, on=["PNR", "ref_month"], how="left")
+                  .merge(history_covariates(cohorts, hist), on=["PNR", "ref_month"], how="left"))
+    out["benefit_type"] = out["benefit_type"].fillna("none")
+    out.insert(0, "study", study)
+    return out.sort_values(["ref_month", "treated", "PNR"], ascending=[True, False, True], kind="stable").reset_index(drop=True), flow
+
+
+def main(params_path: str = "params.yaml") -> None:
+    params = load_params(params_path)
+    interim = Path(params["data"]["interim_dir"])
+    tables = {t: pd.read_parquet(interim / f"{t}.parquet") for t in ("bef", "adresser", "omraader", "program", "uddannelse")}
+    dream = read_dream(interim / "dream.parquet")
+    out_dir = Path("data/cohorts")
+    for study in params["studies"]:
+        cohorts, flow = build_study(study, params, dream, tables)
+        write_parquet(cohorts, out_dir / f"{study}.parquet")
+        write_csv(flow, out_dir / f"{study}_flow.csv")
+        n_t, n_c = int(cohorts["treated"].sum()), int((cohorts["treated"] == 0).sum())
+        print(f"cohorts: {study}: {n_t:,} treated, {n_c:,} comparison rows")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
