@@ -177,7 +177,8 @@ def balance_stats(
     if binary:
         row["ecdf_mean"] = row["ecdf_max"] = abs(mdiff)
     elif not too_small:
-        row["var_ratio"] = wvar(x[i1], w[i1], False) / wvar(x[i0], w[i0], False)
+        v1, v0 = wvar(x[i1], w[i1], False), wvar(x[i0], w[i0], False)
+        row["var_ratio"] = v1 / v0 if v0 > 0 else np.nan    # undefined when the controls do not vary
         row["ecdf_mean"], row["ecdf_max"] = ecdf_stats(x, t, w, order)
     return row
 

@@ -123,7 +123,8 @@ def event_study_figure(es: pd.DataFrame, unit: str = "share", lang: str = "da",
         ax.xaxis.set_major_formatter(LocaleFormatter(lang))
         ax.yaxis.set_major_formatter(LocaleFormatter(lang, 1.0))
         ax.grid(axis="y", linewidth=0.3, color="#cccccc")
-        ax.legend(loc="upper left", frameon=False, ncol=1)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, ncol=3, borderaxespad=0.2,
+                  handlelength=1.6, columnspacing=1.2)
         fig.tight_layout()
     points = [{"series": "estimate", "x": int(e), "n": int(n)} for e, n in zip(d["event_time"], d["n_persons"])]
     return fig, points
@@ -155,7 +156,7 @@ def means_figure(means: pd.DataFrame, unit: str = "share", lang: str = "da",
         ax.xaxis.set_major_formatter(LocaleFormatter(lang))
         ax.yaxis.set_major_formatter(LocaleFormatter(lang, 1.0))
         ax.grid(axis="y", linewidth=0.3, color="#cccccc")
-        ax.legend(loc="upper left", frameon=False)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, ncol=2, borderaxespad=0.2)
         fig.tight_layout()
     return fig, points
 

@@ -140,13 +140,13 @@ def stars(p) -> str:
 
 
 def pvalue(p, lang: str = "da") -> str:
-    """``0.0342 -> "0,034"``; below 0.001 ``"< 0,001"``."""
+    """``0.0342 -> "0,034"``, ``0.63 -> "0,63"`` (two decimals from 0.1); below 0.001 ``"< 0,001"``."""
     if is_missing(p):
         return MISSING
     p = float(p)
     if p < 0.001:
         return "<" + NBSP + num(0.001, 3, lang)
-    return num(p, 3, lang)
+    return num(p, 2 if p >= 0.0995 else 3, lang)
 
 
 def significance(lo, hi) -> int:

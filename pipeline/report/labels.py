@@ -158,6 +158,15 @@ def humanize(key: str) -> str:
     return s[:1].upper() + s[1:]
 
 
+def lc(s: str) -> str:
+    """Lower-case the first letter for use inside a sentence, unless the word is an acronym
+    ("Tovejs faste effekter (TWFE)" -> "tovejs faste effekter (TWFE)"; "DiD" stays)."""
+    s = str(s)
+    if len(s) > 1 and s[1].isupper():
+        return s
+    return s[:1].lower() + s[1:]
+
+
 def lookup(table: dict, key, lang: str) -> str:
     v = table.get(str(key))
     return v[_i(lang)] if v else humanize(key)

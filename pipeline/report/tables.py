@@ -39,7 +39,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
     header_groups: list[tuple[str, int]] | None = None
     sections: dict[int, str] = field(default_factory=dict)
-    widths: list[float] | None = None          # relative column widths (PDF)
+    widths: list[float] | None = None          # relative column widths in the PDF (0 = as wide as the content)
 
     def as_dict(self) -> dict:
         """For the PDF template (JSON)."""
@@ -69,8 +69,9 @@ def _order(values, order) -> list:
     return sorted(vals, key=lambda v: (order.index(v) if v in order else len(order), str(v)))
 
 
-def sort_effects(df: pd.DataFrame) -> pd.DataFrame:
-    keys = {"outcome": OUTCOME_ORDER, "subgroup": SUBGROUP_ORDER, "estimator": ESTIMATOR_ORDER}
+def sort_effects(df: pd.DataFrame, first_estimator: str | None = None) -> pd.DataFrame:
+    est_order = ([first_estimator] if first_estimator else []) + [e for e in ESTIMATOR_ORDER if e != first_estimator]
+    keys = {"outcome": OUTCOME_ORDER, "subgroup": SUBGROUP_ORDER, "estimator": est_order}
     out = df.copy()
     sort_cols = []
     for k, order in keys.items():
@@ -120,8 +121,10 @@ def main_estimator(effects: pd.DataFrame, headline: dict | None = None) -> str:
 def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, mask: pd.DataFrame | None = None,
                   estimators: list[str] | None = None, subgroups: list[str] | None = None,
                   outcomes: list[str] | None = None, name: str = "effects", caption: str | None = None,
-                  show_estimator: bool | None = None, show_subgroup: bool = True) -> Table:
-    """Effects with SE, 95 % CI, stars and N per outcome (section rows), subgroup and estimator."""
+                  show_estimator: bool | None = None, show_subgroup: bool = True,
+                  first_estimator: str | None = None) -> Table:
+    """Effects with SE, 95 % CI, stars and N per outcome (section rows), subgroup and estimator
+    (``first_estimator``, e.g. the main one, is listed first within each outcome)."""
     df = effects.copy()
     if mask is not None:
         df = pd.concat([df.reset_index(drop=True), mask.add_prefix("_m_").reset_index(drop=True)], axis=1)
@@ -131,7 +134,7 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
         df = df[df["subgroup"].isin(subgroups)]
     if outcomes is not None:
         df = df[df["outcome"].isin(outcomes)]
-    df = sort_effects(df)
+    df = sort_effects(df, first_estimator)
     mk = df[[c for c in df.columns if c.startswith("_m_")]].rename(columns=lambda c: c[3:]) if mask is not None else None
     df = df[[c for c in df.columns if not c.startswith("_m_")]]
     if show_estimator is None:
@@ -185,7 +188,7 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
     data["suppressed"] = [";".join(c for c in ("estimate", "n_treated", "n_control", "mean_treated_pre")
                                    if _m(mk, i, c)) for i in range(len(data))]
     align = ["l"] * (int(show_subgroup) + int(show_estimator)) + ["r"] * 6
-    widths = [2.6] * int(show_subgroup) + [2.4] * int(show_estimator) + [1.1, 0.9, 1.5, 0.9, 1.1, 1.3]
+    widths = [1.0] * int(show_subgroup) + [1.2] * int(show_estimator) + [0] * 6
     if caption is None:
         caption = "Effekter" if da else "Effects"
     return Table(name, caption, header, rows, align, data, notes, sections=sections, widths=widths)
@@ -244,7 +247,7 @@ def headline_table(headline: dict, lang: str = "da", min_cell: int = 5, caption:
     for k in ("n_treated", "n_control"):
         data[k] = data[k].astype("Int64") if data[k].notna().all() else data[k].astype(float)
     return Table("headline", caption or ("Hovedresultat" if da else "Main result"), header, [row],
-                 ["l", "r", "r", "r", "r", "l", "r"], data, notes, widths=[2.6, 1.2, 1.4, 1.2, 1.4, 1.3, 1.2])
+                 ["l", "r", "r", "r", "r", "l", "r"], data, notes, widths=[1.7, 1.0, 1.2, 1.1, 1.1, 1.2, 1.1])
 
 
 def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
@@ -275,13 +278,13 @@ def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
         else:
             row.append(fmt.MISSING)
         rows.append(row)
-    sub = ["Indsats" if da else "Programme", "Sammenl." if da else "Comparison", "SMD"]
+    sub = ["Indsats" if da else "Programme", "Sml." if da else "Comp.", "SMD"]
     header = ["Baggrundsvariabel" if da else "Covariate"] + sub * len(samples) + ["Varians-ratio" if da else "Variance ratio"]
     groups = [("", 1)] + [(labels.sample(s, lang), 3) for s in samples] + [("", 1)]
     ns = []
     for s in samples:
         r = balance[balance["sample"] == s].iloc[0]
-        ns.append(f"{labels.sample(s, lang).lower()}: {_cell(r.n_treated, False, lambda x: fmt.integer(x, lang))} / "
+        ns.append(f"{labels.lc(labels.sample(s, lang))}: {_cell(r.n_treated, False, lambda x: fmt.integer(x, lang))} / "
                   f"{_cell(r.n_control, False, lambda x: fmt.integer(x, lang))}")
     notes = [("SMD: standardiseret forskel i gennemsnit (forskellen divideret med standardafvigelsen i indsatsgruppen "
               "før matchning). En absolut SMD under 0,1 regnes som god balance. Antal personer (indsats / "
@@ -292,7 +295,7 @@ def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
     notes += _notes(lang, min_cell, suppressed=any_supp)
     return Table("balance", "Balance før og efter matchning" if da else "Balance before and after matching", header, rows,
                  ["l"] + ["r"] * (len(header) - 1), balance.copy(), notes, header_groups=groups,
-                 widths=[3.2] + [1.0] * (len(header) - 1))
+                 widths=[1.0] + [0] * (len(header) - 1))
 
 
 def cohort_flow_table(flow: pd.DataFrame, lang: str = "da", min_cell: int = 5,
@@ -321,7 +324,7 @@ def cohort_flow_table(flow: pd.DataFrame, lang: str = "da", min_cell: int = 5,
     return Table("cohort_flow", "Udvælgelse af indsats- og sammenligningsgruppe" if da else
                  "Selection of the programme and comparison groups",
                  ["Trin" if da else "Step"] + [names.get(c, labels.humanize(c)) for c in ncols], rows,
-                 ["l"] + ["r"] * len(ncols), data, notes, widths=[5.0] + [1.4] * len(ncols))
+                 ["l"] + ["r"] * len(ncols), data, notes, widths=[1.0] + [0] * len(ncols))
 
 
 def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | None = None, min_cell: int = 5) -> Table:
@@ -346,35 +349,41 @@ def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | N
     notes += _notes(lang, min_cell, stars=True)
     return Table("robustness", "Robusthedsanalyser" if da else "Robustness checks", header, rows,
                  ["l", "l", "r", "r", "r", "r", "l"], robustness.copy(), notes,
-                 widths=[3.0, 2.2, 1.0, 0.9, 1.1, 0.9, 2.6])
+                 widths=[1.3, 1.0, 0, 0, 0, 0, 1.1])
 
 
 def truth_table(truth: pd.DataFrame, lang: str = "da", units: dict | None = None) -> Table:
-    """Synthetic data: each estimate against the generator's true effect."""
+    """Synthetic data: each estimate against the generator's true effect (sections by outcome)."""
     da = lang == "da"
     units = units or {}
     df = sort_effects(truth)
-    rows = []
+    show_est = df["estimator"].nunique() > 1
+    rows, sections, prev = [], {}, None
     for r in df.itertuples(index=False):
         unit = units.get(r.outcome, "share")
+        if r.outcome != prev:
+            sections[len(rows)] = f"{labels.outcome(r.outcome, lang)} ({labels.unit_suffix(unit, lang)})"
+            prev = r.outcome
         dev = (r.estimate - r.truth) / r.se if (pd.notna(r.se) and r.se > 0 and pd.notna(r.estimate)) else np.nan
-        rows.append([labels.outcome(r.outcome, lang), labels.subgroup(r.subgroup, lang), labels.estimator(r.estimator, lang),
-                     fmt.effect_number(r.estimate, unit, 2, lang), "(" + fmt.effect_number(r.se, unit, 2, lang) + ")",
-                     fmt.effect_number(r.truth, unit, 2, lang), fmt.num(dev, 1, lang),
-                     labels.word("yes" if bool(r.within_3se) else "no", lang)])
-    header = ["Udfald" if da else "Outcome", "Delgruppe" if da else "Subgroup", "Metode" if da else "Method",
-              "Estimat" if da else "Estimate", "SE", "Sand effekt" if da else "True effect",
-              "Afvigelse (SE)" if da else "Deviation (SE)", "Inden for 3 SE" if da else "Within 3 SE"]
+        rows.append([labels.subgroup(r.subgroup, lang)] + ([labels.estimator(r.estimator, lang)] if show_est else [])
+                    + [fmt.effect_number(r.estimate, unit, 2, lang), "(" + fmt.effect_number(r.se, unit, 2, lang) + ")",
+                       fmt.effect_number(r.truth, unit, 2, lang), fmt.num(dev, 1, lang),
+                       labels.word("yes" if bool(r.within_3se) else "no", lang)])
+    header = (["Delgruppe" if da else "Subgroup"] + (["Metode" if da else "Method"] if show_est else [])
+              + ["Estimat" if da else "Estimate", "SE", "Sand effekt" if da else "True effect",
+                 "Afvigelse (SE)" if da else "Deviation (SE)", "Inden for 3 SE" if da else "Within 3 SE"])
+    est_note = "" if show_est else (f" Metode: {labels.lc(labels.estimator(df['estimator'].iloc[0], lang))}." if da else
+                                    f" Method: {labels.lc(labels.estimator(df['estimator'].iloc[0], lang))}.") if len(df) else ""
     notes = [("Sand effekt: den gennemsnitlige effekt for de behandlede, beregnet af datageneratoren ud fra hver persons "
-              "simulerede forløb med og uden indsatsen. Afvigelse = (estimat − sand effekt) / SE. Andele i pct.-point."
-              if da else
+              "simulerede forløb med og uden indsatsen. Afvigelse = (estimat − sand effekt) / SE." if da else
               "True effect: the average effect on the treated computed by the data generator from each person's "
-              "simulated outcomes with and without the programme. Deviation = (estimate − true effect) / SE. Shares in "
-              "percentage points.").replace("−", fmt.MINUS)]
+              "simulated outcomes with and without the programme. Deviation = (estimate − true effect) / SE.")
+             .replace("−", fmt.MINUS) + est_note]
+    align = ["l"] + (["l"] if show_est else []) + ["r", "r", "r", "r", "r"]
+    widths = [1.0] + ([1.0] if show_est else []) + [0] * 5
     return Table("truth", "Estimater sammenlignet med de sande effekter (syntetiske data)" if da else
-                 "Estimates compared with the true effects (synthetic data)", header, rows,
-                 ["l", "l", "l", "r", "r", "r", "r", "l"], df, notes,
-                 widths=[2.4, 2.4, 2.2, 1.0, 0.9, 1.0, 1.1, 1.0])
+                 "Estimates compared with the true effects (synthetic data)", header, rows, align, df, notes,
+                 sections=sections, widths=widths)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,786 @@
+"""The words of the PDF report, Danish by default and English with ``lang="en"``.
+
+:func:`build_document` turns a study's protected results into a document: a list of blocks (headings,
+paragraphs as Typst markup, lists, tables, figures, key-figure boxes) that the Typst template
+``templates/report.typ`` lays out. All wording is here, so it can be read and tested without Typst.
+
+Rules for the wording (a policymaker reads it): say what was done and for whom; give the effect in
+percentage points (hours for hours) with its 95 % confidence interval; call an effect "statistisk
+signifikant" only when the whole interval is on one side of zero; never describe a non-significant
+difference as an effect of the programme, and never as proof of no effect.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pipeline.report import fmt, labels
+from pipeline.report.tables import OUTCOME_ORDER, Table, main_estimator, sort_effects
+
+_ESC = re.compile(r"([\\#*_`$<>@\[\]~/=\-+])")
+
+
+def esc(s) -> str:
+    """Text -> Typst markup that prints exactly that text."""
+    return _ESC.sub(r"\\\1", str(s))
+
+
+def nb(s) -> str:
+    """A phrase that must not be broken across lines (numbers with their units)."""
+    return "#box[" + esc(s) + "]"
+
+
+def strong(s) -> str:
+    return "#strong[" + esc(s) + "]"
+
+
+@dataclass
+class ReportInputs:
+    """Everything the text needs: protected results, built tables and figures, params of the study."""
+
+    study: str
+    study_params: dict
+    meta: dict
+    headline: dict
+    effects: pd.DataFrame
+    tables: dict[str, Table]
+    figures: dict[str, dict]                 # name -> {"path", "caption", "alt"}
+    robustness: pd.DataFrame | None = None
+    truth: pd.DataFrame | None = None
+    suppression_log: pd.DataFrame | None = None
+    lang: str = "da"
+    min_cell: int = 5
+    version: str = ""
+    balance: pd.DataFrame | None = None
+    subgroup_tables: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# block constructors
+# ---------------------------------------------------------------------------------------------
+
+def H(level: int, text: str, label: str | None = None) -> dict:
+    return {"kind": "heading", "level": level, "body": esc(text), "label": label}
+
+
+def P(markup: str) -> dict:
+    return {"kind": "par", "body": markup}
+
+
+def LIST(items: list[str]) -> dict:
+    return {"kind": "list", "items": items}
+
+
+def TABLE(t: Table) -> dict:
+    return {"kind": "table", **t.as_dict()}
+
+
+def FIG(f: dict, width: str = "100%") -> dict:
+    return {"kind": "figure", "path": f["path"], "caption": f["caption"], "alt": f["alt"], "width": width}
+
+
+def CALLOUT(markup: str, tone: str = "info") -> dict:
+    return {"kind": "callout", "body": markup, "tone": tone}
+
+
+# ---------------------------------------------------------------------------------------------
+# pieces of wording
+# ---------------------------------------------------------------------------------------------
+
+def _t(lang: str, da: str, en: str) -> str:
+    return da if lang == "da" else en
+
+
+def population_phrase(subgroup: str, target_group: str | None, lang: str) -> str:
+    if subgroup and subgroup != "all":
+        return labels.subgroup_phrase(subgroup, lang)
+    return labels.target_group(target_group, lang) if target_group else _t(lang, "målgruppen", "the target group")
+
+
+def significance_sentence(lo, hi, lang: str) -> str:
+    s = fmt.significance(lo, hi)
+    if s > 0:
+        return _t(lang, "Forskellen er statistisk signifikant: hele 95 %-konfidensintervallet ligger over nul.",
+                  "The difference is statistically significant: the whole 95% confidence interval lies above zero.")
+    if s < 0:
+        return _t(lang, "Forskellen er statistisk signifikant: hele 95 %-konfidensintervallet ligger under nul.",
+                  "The difference is statistically significant: the whole 95% confidence interval lies below zero.")
+    return _t(lang, "Forskellen er ikke statistisk signifikant: 95 %-konfidensintervallet omfatter nul, så vi kan "
+                    "ikke udelukke, at indsatsen ingen effekt havde på dette udfald.",
+              "The difference is not statistically significant: the 95% confidence interval includes zero, so we "
+              "cannot rule out that the programme had no effect on this outcome.")
+
+
+def sig_word(lo, hi, lang: str) -> str:
+    return (_t(lang, "statistisk signifikant", "statistically significant") if fmt.significance(lo, hi)
+            else _t(lang, "ikke statistisk signifikant", "not statistically significant"))
+
+
+def ci_phrase(lo, hi, unit: str, lang: str) -> str:
+    return _t(lang, "95 %-KI: ", "95% CI: ") + fmt.ci_words(lo, hi, unit, 1, lang)
+
+
+def headline_paragraphs(h: dict, sp: dict, lang: str) -> list[str]:
+    """The headline effect in words and numbers, e.g. "... fra 10,3 % til 12,3 %, dvs. 2,0 pct.-point
+    (95 %-KI: 1,1 til 2,9 pct.-point)"."""
+    if h.get("suppressed") or h.get("effect") is None:
+        return [esc(_t(lang, f"Hovedresultatet kan ikke vises, fordi det bygger på for få personer.",
+                       "The main result cannot be shown because it rests on too few persons."))]
+    unit = h.get("unit", "share")
+    hp = sp.get("headline", {}) or {}
+    pop = population_phrase(h.get("subgroup", "all"), sp.get("target_group"), lang)
+    phrase = labels.outcome_phrase(h.get("outcome"), lang)
+    t, c, e = h.get("treated_share"), h.get("comparison_share"), h.get("effect")
+    lo, hi = h.get("ci_lower"), h.get("ci_upper")
+    sig = fmt.significance(lo, hi)
+    measure = h.get("measure", hp.get("measure"))
+    years = int(round(float(sp.get("follow_up_months", 36)) / 12))
+    if unit != "share":
+        first = _t(lang, f"Efter start havde {pop} i gennemsnit {nb(fmt.hours(t, 1, lang))} pr. måned. Uden indsatsen "
+                         f"ville tallet efter vores beregning have været {nb(fmt.hours(c, 1, lang))}.",
+                   f"After the start, {pop} had on average {nb(fmt.hours(t, 1, lang))} per month. Without the "
+                   f"programme the number would, by our estimate, have been {nb(fmt.hours(c, 1, lang))}.")
+    elif measure == "yearly_share":
+        first = _t(lang, f"I de {fmt.count_words(years, lang)} første år efter start var i gennemsnit "
+                         f"{nb(fmt.pct(t, 1, lang))} af {esc(pop)} {esc(phrase)} i løbet af et år. Uden indsatsen ville "
+                         f"andelen efter vores beregning have været {nb(fmt.pct(c, 1, lang))}.",
+                   f"In the first {fmt.count_words(years, lang)} years after the start, on average "
+                   f"{nb(fmt.pct(t, 1, lang))} of {esc(pop)} were {esc(phrase)} at some point during a year. Without the "
+                   f"programme the share would, by our estimate, have been {nb(fmt.pct(c, 1, lang))}.")
+    elif measure == "share_at_month" and hp.get("month") is not None:
+        m = int(hp["month"])
+        first = _t(lang, f"{m} måneder efter start var {nb(fmt.pct(t, 1, lang))} af {esc(pop)} {esc(phrase)}. Uden "
+                         f"indsatsen ville andelen efter vores beregning have været {nb(fmt.pct(c, 1, lang))}.",
+                   f"{m} months after the start, {nb(fmt.pct(t, 1, lang))} of {esc(pop)} were {esc(phrase)}. Without "
+                   f"the programme the share would, by our estimate, have been {nb(fmt.pct(c, 1, lang))}.")
+    else:
+        first = _t(lang, f"Efter start var {nb(fmt.pct(t, 1, lang))} af {esc(pop)} {esc(phrase)}. Uden indsatsen ville "
+                         f"andelen efter vores beregning have været {nb(fmt.pct(c, 1, lang))}.",
+                   f"After the start, {nb(fmt.pct(t, 1, lang))} of {esc(pop)} were {esc(phrase)}. Without the "
+                   f"programme the share would, by our estimate, have been {nb(fmt.pct(c, 1, lang))}.")
+    lvl = (lambda x: fmt.pct(x, 1, lang)) if unit == "share" else (lambda x: fmt.hours(x, 1, lang))
+    size = fmt.effect_with_unit(abs(float(e)), unit, 1, lang)
+    ci = ci_phrase(lo, hi, unit, lang)
+    if sig > 0:
+        second = _t(lang, f"Indsatsen øgede altså {'andelen' if unit == 'share' else 'antallet'} fra {nb(lvl(c))} til "
+                          f"{nb(lvl(t))}, dvs. med {nb(size)} ({nb(ci)}).",
+                    f"The programme thus raised the {'share' if unit == 'share' else 'number'} from {nb(lvl(c))} to "
+                    f"{nb(lvl(t))}, i.e. by {nb(size)} ({nb(ci)}).")
+    elif sig < 0:
+        second = _t(lang, f"Indsatsen sænkede altså {'andelen' if unit == 'share' else 'antallet'} fra {nb(lvl(c))} til "
+                          f"{nb(lvl(t))}, dvs. med {nb(size)} ({nb(ci)}).",
+                    f"The programme thus lowered the {'share' if unit == 'share' else 'number'} from {nb(lvl(c))} to "
+                    f"{nb(lvl(t))}, i.e. by {nb(size)} ({nb(ci)}).")
+    else:
+        word = _t(lang, "højere" if float(e) >= 0 else "lavere", "higher" if float(e) >= 0 else "lower")
+        second = _t(lang, f"Med indsatsen var {'andelen' if unit == 'share' else 'tallet'} {nb(size)} {word} end uden "
+                          f"({nb(ci)}).",
+                    f"With the programme the {'share' if unit == 'share' else 'number'} was {nb(size)} {word} than "
+                    f"without ({nb(ci)}).")
+    out = [first + " " + second]
+    extra = fmt.round_persons(h.get("extra_persons"))
+    if unit == "share" and extra is not None and sig != 0:
+        when = (_t(lang, " om året", " per year") if measure == "yearly_share" else
+                _t(lang, f" {int(hp['month'])} måneder efter start", f" {int(hp['month'])} months after the start")
+                if measure == "share_at_month" and hp.get("month") is not None else "")
+        more = _t(lang, "flere" if extra > 0 else "færre", "more" if extra > 0 else "fewer")
+        out.append(_t(lang, f"Det svarer til {nb('ca. ' + fmt.integer(abs(extra), lang))} {more} personer {esc(phrase)}"
+                            f"{when} blandt de {nb(fmt.integer(h.get('n_treated'), lang))} personer i indsatsgruppen.",
+                      f"That corresponds to {nb('about ' + fmt.integer(abs(extra), lang))} {more} persons {esc(phrase)}"
+                      f"{when} among the {nb(fmt.integer(h.get('n_treated'), lang))} persons in the programme group."))
+    out.append(esc(significance_sentence(lo, hi, lang)))
+    return out
+
+
+def outcome_bullet(r: pd.Series, lang: str) -> str:
+    unit = str(r.get("unit", "share"))
+    lab = labels.outcome(r["outcome"], lang)
+    if pd.isna(r["estimate"]):
+        return esc(f"{lab}: " + _t(lang, "kan ikke vises (for få personer).", "cannot be shown (too few persons)."))
+    eff = fmt.effect_with_unit(r["estimate"], unit, 1, lang, sign=True)
+    return (strong(lab + ":") + " " + nb(eff) + " (" + nb(ci_phrase(r["ci_lower"], r["ci_upper"], unit, lang)) + "), "
+            + esc(sig_word(r["ci_lower"], r["ci_upper"], lang)) + ".")
+
+
+def _main_rows(effects: pd.DataFrame, est: str, subgroup: str) -> pd.DataFrame:
+    d = effects[(effects["estimator"] == est) & (effects["subgroup"] == subgroup)]
+    return sort_effects(d)
+
+
+def _pretrend(rob: pd.DataFrame | None, outcome: str):
+    if rob is None or rob.empty:
+        return None
+    d = rob[(rob["check"] == "pretrend_wald") & (rob["outcome"] == outcome)]
+    return None if d.empty or pd.isna(d["p_value"].iloc[0]) else float(d["p_value"].iloc[0])
+
+
+def _range_other(effects: pd.DataFrame, outcome: str, subgroup: str, main: str) -> tuple[float, float, list[str]] | None:
+    d = effects[(effects["outcome"] == outcome) & (effects["subgroup"] == subgroup)
+                & ~effects["estimator"].isin([main, "naive"]) & effects["estimate"].notna()]
+    if d.empty:
+        return None
+    return float(d["estimate"].min()), float(d["estimate"].max()), list(d["estimator"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the document
+# ---------------------------------------------------------------------------------------------
+
+def build_document(ri: ReportInputs) -> dict:
+    lang = ri.lang
+    da = lang == "da"
+    sp = ri.study_params or {}
+    meta = ri.meta or {}
+    h = ri.headline or {}
+    synthetic = bool(meta.get("synthetic", False))
+    title = sp.get("title_da" if da else "title_en") or sp.get("title_da") or ri.study
+    eff = ri.effects
+    main = main_estimator(eff, h)
+    hsub = h.get("subgroup", "all")
+    hout = h.get("outcome")
+    units = dict(zip(eff["outcome"], eff["unit"])) if "unit" in eff else {}
+    n_t = meta.get("n_treated", h.get("n_treated"))
+    n_c = meta.get("n_comparison", h.get("n_control"))
+    areas = sp.get("programme_areas") or {}
+    starts = sorted({int(v) for v in areas.values()}) if areas else []
+    target = sp.get("target_group")
+    blocks: list[dict] = []
+    appendix: list[dict] = []
+
+    # ---- summary -----------------------------------------------------------------------------
+    blocks.append(H(1, _t(lang, "Sammenfatning", "Summary"), "summary"))
+    k_areas = fmt.count_words(len(areas), lang) if areas else ""
+    who = labels.target_group(target, lang) if target else _t(lang, "målgruppen", "the target group")
+    blocks.append(P(_t(
+        lang,
+        f"Rapporten undersøger, om en fremskudt beskæftigelsesindsats – jobcentermedarbejdere placeret i udsatte "
+        f"boligområder – har hjulpet {esc(who)} tættere på arbejdsmarkedet. Vi følger "
+        f"{nb(fmt.integer(n_t, lang))} personer i målgruppen i de {k_areas} boligområder med indsatsen og sammenligner "
+        f"dem med {nb(fmt.integer(n_c, lang))} personer, der lignede dem før start, men boede i boligområder uden "
+        f"indsatsen.",
+        f"This report examines whether outreach employment services – job-centre staff placed in deprived housing "
+        f"areas – helped {esc(who)} closer to the labour market. We follow {nb(fmt.integer(n_t, lang))} persons in "
+        f"the target group in the {k_areas} housing areas with the programme and compare them with "
+        f"{nb(fmt.integer(n_c, lang))} persons who resembled them before the start but lived in areas without it.")))
+    if not h.get("suppressed") and h.get("effect") is not None:
+        unit = h.get("unit", "share")
+        lvl = (lambda x: fmt.pct(x, 1, lang)) if unit == "share" else (lambda x: fmt.hours(x, 1, lang))
+        hp = sp.get("headline") or {}
+        when = (_t(lang, " i løbet af et år", " during a year") if h.get("measure") == "yearly_share" else
+                _t(lang, f" {int(hp['month'])} måneder efter start", f" {int(hp['month'])} months after the start")
+                if h.get("measure") == "share_at_month" and hp.get("month") is not None else "")
+        blocks.append({"kind": "keyfacts", "title": labels.outcome(hout, lang) + when + (
+            "" if hsub == "all" else " – " + labels.lc(labels.subgroup(hsub, lang))),
+            "items": [
+                {"label": _t(lang, "Med indsatsen", "With the programme"), "value": lvl(h["treated_share"])},
+                {"label": _t(lang, "Uden indsatsen (beregnet)", "Without the programme (estimated)"),
+                 "value": lvl(h["comparison_share"])},
+                {"label": _t(lang, "Forskel", "Difference"),
+                 "value": fmt.effect_number(h["effect"], unit, 1, lang, sign=True),
+                 "unit": labels.unit_suffix(unit, lang),
+                 "sub": ci_phrase(h["ci_lower"], h["ci_upper"], unit, lang)},
+            ]})
+    blocks.append(H(2, _t(lang, "Hovedresultat", "Main result")))
+    for par in headline_paragraphs(h, sp, lang):
+        blocks.append(P(par))
+
+    rows_main = _main_rows(eff, main, hsub)
+    others = rows_main[rows_main["outcome"] != hout] if len(rows_main) else rows_main
+    if len(rows_main):
+        blocks.append(H(2, _t(lang, "Alle udfald", "All outcomes")))
+        intro = _t(lang, f"Effekter for {population_phrase(hsub, target, lang)} "
+                         f"({labels.lc(labels.estimator(main, lang))}):",
+                   f"Effects for {population_phrase(hsub, target, lang)} ({labels.lc(labels.estimator(main, lang))}):")
+        blocks.append(P(esc(intro)))
+        blocks.append(LIST([outcome_bullet(r, lang) for _, r in rows_main.iterrows()]))
+
+    # what it means
+    blocks.append(H(2, _t(lang, "Hvad betyder det?", "What does it mean?")))
+    meaning = []
+    if not h.get("suppressed") and h.get("effect") is not None and h.get("unit", "share") == "share":
+        x = 100 * float(h["effect"])
+        s = fmt.significance(h.get("ci_lower"), h.get("ci_upper"))
+        phrase = labels.outcome_phrase(hout, lang)
+        if s != 0:
+            per100 = (_t(lang, "færre end én", "fewer than one") if abs(x) < 1 else
+                      _t(lang, "ca. ", "about ") + fmt.integer(round(abs(x)), lang))
+            more = _t(lang, "flere" if x > 0 else "færre", "more" if x > 0 else "fewer")
+            pop100 = (_t(lang, "personer i målgruppen", "persons in the target group") if hsub == "all"
+                      else labels.subgroup_phrase(hsub, lang))
+            meaning.append(_t(lang, f"Ud af 100 {esc(pop100)} var {nb(per100)} {more} {esc(phrase)} som følge af "
+                                    f"indsatsen. Effekten er målt i procentpoint: {nb(fmt.pp(h['effect'], 1, lang))} "
+                                    f"betyder en forskel på {nb(fmt.pp(h['effect'], 1, lang))} i andelen, ikke en stigning "
+                                    f"på {nb(fmt.num(x, 1, lang) + ' %')}.",
+                              f"Out of 100 {esc(pop100)}, {nb(per100)} {more} were {esc(phrase)} because "
+                              f"of the programme. The effect is in percentage points: {nb(fmt.pp(h['effect'], 1, lang))} "
+                              f"is a difference in the share, not a relative increase of {nb(fmt.num(x, 1, lang) + '%')}."))
+    nonsig = [labels.lc(labels.outcome(r["outcome"], lang)) for _, r in others.iterrows()
+              if pd.notna(r["estimate"]) and fmt.significance(r["ci_lower"], r["ci_upper"]) == 0]
+    for _, r in others.iterrows():
+        if pd.isna(r["estimate"]) or fmt.significance(r["ci_lower"], r["ci_upper"]) == 0:
+            continue
+        u = str(r.get("unit", "share"))
+        up = float(r["estimate"]) > 0
+        ci = nb(ci_phrase(r["ci_lower"], r["ci_upper"], u, lang))
+        what = esc(labels.lc(labels.outcome(r["outcome"], lang)))
+        if u == "hours":
+            meaning.append(_t(lang, f"Indsatsen {'øgede' if up else 'mindskede'} også antallet af {what}: i gennemsnit "
+                                    f"{nb(fmt.hours(abs(r['estimate']), 1, lang))} {'mere' if up else 'mindre'} pr. "
+                                    f"person ({ci}).",
+                              f"The programme also {'raised' if up else 'lowered'} {what}: on average "
+                              f"{nb(fmt.hours(abs(r['estimate']), 1, lang))} {'more' if up else 'fewer'} per person "
+                              f"({ci})."))
+        else:
+            meaning.append(_t(lang, f"Vi finder også en statistisk sikker effekt på {what}: "
+                                    f"{nb(fmt.pp(r['estimate'], 1, lang, sign=True))} ({ci}).",
+                              f"We also find a statistically significant effect on {what}: "
+                              f"{nb(fmt.pp(r['estimate'], 1, lang, sign=True))} ({ci})."))
+    if nonsig:
+        meaning.append(esc(_t(lang, f"Vi finder ingen statistisk sikker effekt på {_join(nonsig, lang)}. Det viser ikke, "
+                                    "at der ingen effekt er, men at en eventuel effekt er for lille til, at vi kan skelne "
+                                    "den fra tilfældige udsving.",
+                              f"We find no statistically significant effect on {_join(nonsig, lang)}. This does not "
+                              "show that there is no effect, only that any effect is too small to distinguish from "
+                              "random variation.")))
+    if not meaning:
+        meaning.append(esc(_t(lang, "Se resultatkapitlet for detaljer.", "See the results chapter for details.")))
+    for m in meaning:
+        blocks.append(P(m))
+
+    # how sure
+    blocks.append(H(2, _t(lang, "Hvor sikre er vi?", "How sure are we?")))
+    sure = [_t(lang, "Effekterne er beregnet ved at sammenligne med personer, der lignede deltagerne før start, men "
+                     "som boede i boligområder uden indsatsen. Resultatet kan tolkes som indsatsens effekt, hvis de to "
+                     "grupper ville have udviklet sig ens uden indsatsen.",
+               "The effects are estimated by comparing with persons who resembled the participants before the start "
+               "but lived in housing areas without the programme. The result can be read as the programme's effect if "
+               "the two groups would have developed alike without it.")]
+    p = _pretrend(ri.robustness, hout) if hout else None
+    if p is not None:
+        sure.append(_t(lang, f"Før start fulgte grupperne hinanden tæt (test for parallelle forløb: p = {fmt.pvalue(p, lang)}), "
+                             "hvilket støtter antagelsen." if p >= 0.05 else
+                             f"Før start udviklede grupperne sig forskelligt (test for parallelle forløb: "
+                             f"p = {fmt.pvalue(p, lang)}), så resultatet skal tolkes med forsigtighed.",
+                        f"Before the start the groups moved closely together (test of parallel trends: "
+                        f"p = {fmt.pvalue(p, lang)}), which supports the assumption." if p >= 0.05 else
+                        f"Before the start the groups developed differently (test of parallel trends: "
+                        f"p = {fmt.pvalue(p, lang)}), so the result must be read with caution."))
+    rng = _range_other(eff, hout, hsub, main) if hout else None
+    if rng is not None:
+        u = units.get(hout, "share")
+        lo_, hi_, ests = rng
+        names = _join([labels.lc(labels.estimator(e, lang)) for e in ests], lang)
+        a, b = fmt.effect_number(lo_, u, 1, lang), fmt.effect_number(hi_, u, 1, lang)
+        if a == b:
+            sure.append(_t(lang, f"Andre beregningsmetoder – {names} – giver samme effekt: "
+                                 f"{fmt.effect_with_unit(lo_, u, 1, lang)}.",
+                           f"Other estimation methods – {names} – give the same effect: "
+                           f"{fmt.effect_with_unit(lo_, u, 1, lang)}."))
+        else:
+            sure.append(_t(lang, f"Andre beregningsmetoder – {names} – giver effekter mellem {a} og "
+                                 f"{fmt.effect_with_unit(hi_, u, 1, lang)}.",
+                           f"Other estimation methods – {names} – give effects between {a} and "
+                           f"{fmt.effect_with_unit(hi_, u, 1, lang)}."))
+    sure.append(_t(lang, "Forskelle, som registrene ikke måler – fx motivation eller helbred – kan vi ikke tage højde "
+                         "for.",
+                   "Differences the registers do not measure – such as motivation or health – cannot be taken into "
+                   "account."))
+    blocks.append(P(" ".join(esc(s) for s in sure)))
+    if synthetic:
+        blocks.append(CALLOUT(esc(_t(
+            lang, "Syntetiske data: Denne rapport er lavet på syntetiske (simulerede) registerdata for at vise metoden. "
+                  "Tallene handler ikke om virkelige personer. Fordi de sande effekter er kendt, sammenligner bilaget "
+                  "estimaterne med dem.",
+            "Synthetic data: this report was produced on synthetic (simulated) register data to demonstrate the "
+            "method. The numbers are not about real persons. Because the true effects are known, the appendix "
+            "compares the estimates with them.")), "warning"))
+
+    # ---- the programme -------------------------------------------------------------------------
+    blocks.append(H(1, _t(lang, "Indsatsen", "The programme"), "programme"))
+    blocks.append(P(esc(_t(
+        lang,
+        "En fremskudt beskæftigelsesindsats er jobcentrets arbejde flyttet ud i boligområdet. Medarbejderne har samme "
+        "myndighedsrolle som i jobcentret, og borgerne har samme rettigheder og pligter. Forskellen er, at indsatsen "
+        "ligger tæt på borgernes bopæl, ofte med åben rådgivning, og at medarbejderne har mere tid til den enkelte og "
+        "kan samarbejde med lokale aktører om problemer med helbred, bolig, økonomi og familie. Målet er i første omgang "
+        "at få ledige tættere på arbejdsmarkedet, fx i virksomhedspraktik eller løntilskud, og på længere sigt i "
+        "ordinært arbejde eller uddannelse.",
+        "Outreach employment services move the job centre's work out into the housing area. Staff have the same "
+        "statutory role as in the job centre, and citizens have the same rights and duties. The difference is that "
+        "the service is close to where people live, often with drop-in counselling, and that staff have more time for "
+        "each person and can work with local partners on problems with health, housing, finances and family. The "
+        "first aim is to bring unemployed persons closer to the labour market, e.g. into internships or wage-"
+        "subsidised jobs, and in the longer run into ordinary work or education."))))
+    desc = sp.get("description_da" if da else "description_en")
+    if desc:
+        blocks.append(P(esc(desc)))
+    if starts:
+        if len(starts) == 1:
+            when = _t(lang, f"Indsatsen startede i {fmt.month_name(starts[0], lang)} i alle {k_areas} områder",
+                      f"The programme started in {fmt.month_name(starts[0], lang)} in all {k_areas} areas")
+        else:
+            when = _t(lang, f"Områderne startede på forskellige tidspunkter mellem {fmt.month_name(starts[0], lang)} og "
+                            f"{fmt.month_name(starts[-1], lang)}",
+                      f"The areas started at different times between {fmt.month_name(starts[0], lang)} and "
+                      f"{fmt.month_name(starts[-1], lang)}")
+        end = sp.get("programme_end")
+        if end:
+            when += _t(lang, f", og evalueringen dækker indsatsen til og med {fmt.month_name(end, lang)}.",
+                       f", and the evaluation covers the programme up to and including {fmt.month_name(end, lang)}.")
+        else:
+            when += "."
+        blocks.append(P(esc(_t(lang, f"I denne evaluering er indsatsen placeret i {k_areas} udsatte boligområder. ",
+                               f"In this evaluation the programme ran in {k_areas} deprived housing areas. ") + when)))
+    comp = sp.get("comparison")
+    blocks.append(P(esc(_t(
+        lang, f"Målgruppen er {who}. De sammenlignes med {labels.comparison(comp, lang) if comp else 'lignende personer uden indsatsen'}.",
+        f"The target group is {who}. They are compared with "
+        f"{labels.comparison(comp, lang) if comp else 'similar persons without the programme'}."))))
+
+    # ---- data and method -----------------------------------------------------------------------
+    blocks.append(H(1, _t(lang, "Data og metode", "Data and method"), "method"))
+    blocks.append(H(2, _t(lang, "Data", "Data")))
+    data_txt = _t(lang,
+                  "Analysen bygger på registre fra Danmarks Statistik: befolkningsregistret (BEF: alder, køn, "
+                  "oprindelse og adresse), DREAM (ugentlige offentlige ydelser, herunder løntilskud og "
+                  "virksomhedspraktik), eIndkomst (lønnede timer pr. måned) og uddannelsesregistret. Personerne er "
+                  "pseudonymiserede, og rapporten indeholder kun tal for grupper.",
+                  "The analysis uses registers from Statistics Denmark: the population register (BEF: age, sex, "
+                  "origin and address), DREAM (weekly public benefits, including wage subsidies and internships), "
+                  "eIndkomst (paid hours per month) and the education register. Persons are pseudonymised, and the "
+                  "report contains only numbers for groups.")
+    if synthetic:
+        data_txt += " " + _t(lang, "Her er registrene erstattet af syntetiske data med samme opbygning.",
+                             "Here the registers are replaced by synthetic data with the same layout.")
+    if meta.get("period"):
+        data_txt += " " + _t(lang, "Periode: ", "Period: ") + str(meta["period"]).rstrip(".") + "."
+    blocks.append(P(esc(data_txt)))
+    blocks.append(H(2, _t(lang, "Hvem indgår", "Who is included")))
+    blocks.append(P(esc(_t(
+        lang, "Vi følger en fast gruppe (kohorte) af personer, der er udvalgt ud fra deres bopæl og situation ved "
+              "starttidspunktet (referencetidspunktet). Personer i sammenligningsgruppen får samme referencetidspunkt. "
+              "Derfor ændrer flytninger ind og ud af områderne efter start ikke på, hvem der sammenlignes. Tabellen "
+              "viser udvælgelsen trin for trin.",
+        "We follow a fixed group (cohort) of persons selected by their address and situation at the start "
+        "(the reference date). Persons in the comparison group get the same reference date. Moves into and out of "
+        "the areas after the start therefore do not change who is compared. The table shows the selection step "
+        "by step."))))
+    if "cohort_flow" in ri.tables:
+        blocks.append(TABLE(ri.tables["cohort_flow"]))
+    blocks.append(H(2, _t(lang, "Matchning og balance", "Matching and balance")))
+    bal_txt = _t(lang, "For at sammenligne med personer, der lignede deltagerne før start, beregner vi for hver person "
+                       "sandsynligheden for at bo i et område med indsatsen ud fra baggrundsvariablerne (en propensity "
+                       "score) og finder for hver deltager de mest lignende personer i sammenligningsgruppen.",
+                 "To compare with persons who resembled the participants before the start, we estimate for each person "
+                 "the probability of living in a programme area from the background variables (a propensity score) "
+                 "and find for each participant the most similar persons in the comparison group.")
+    if ri.balance is not None and not ri.balance.empty and ri.balance["smd"].notna().any():
+        b = ri.balance.dropna(subset=["smd"])
+        mu = b[b["sample"] == "unmatched"]["smd"].abs().max()
+        mm = b[b["sample"] == "matched"]["smd"].abs().max()
+        if pd.notna(mu) and pd.notna(mm):
+            bal_txt += " " + _t(lang, f"Før matchning var den største standardiserede forskel {fmt.num(mu, 2, lang)}; "
+                                      f"efter matchning {fmt.num(mm, 2, lang)}",
+                                f"Before matching the largest standardised difference was {fmt.num(mu, 2, lang)}; "
+                                f"after matching {fmt.num(mm, 2, lang)}")
+            n_over = int((b[b["sample"] == "matched"]["smd"].abs() >= 0.1).sum())
+            bal_txt += (_t(lang, " – under grænsen på 0,1, som normalt regnes for god balance.",
+                           " – below the usual threshold of 0.1 for good balance.") if n_over == 0 else
+                        _t(lang, f". {n_over} variable ligger over grænsen på 0,1, så balancen er ikke fuldt "
+                                 "tilfredsstillende.",
+                           f". {n_over} variables are above the threshold of 0.1, so balance is not fully "
+                           "satisfactory."))
+    blocks.append(P(esc(bal_txt)))
+    if "balance" in ri.tables:
+        blocks.append(TABLE(ri.tables["balance"]))
+    if "love_plot" in ri.figures:
+        blocks.append(FIG(ri.figures["love_plot"], "92%"))
+    if "overlap" in ri.figures:
+        blocks.append(P(esc(_t(lang, "Figuren nedenfor viser fordelingen af propensity scoren. Matchningen kan kun "
+                                     "finde gode sammenligningspersoner, hvor de to fordelinger overlapper.",
+                               "The figure below shows the distribution of the propensity score. Matching can only "
+                               "find good comparison persons where the two distributions overlap."))))
+        blocks.append(FIG(ri.figures["overlap"], "92%"))
+    blocks.append(H(2, _t(lang, "Sådan beregner vi effekten", "How the effect is estimated")))
+    present = [e for e in ["matched_did", "att_gt", "event_study", "twfe", "naive"] if e in set(eff["estimator"])]
+    present = [main] + [e for e in present if e != main]
+    items = [esc(labels.estimator_text(e, lang)) for e in present if labels.estimator_text(e, lang)]
+    if items:
+        blocks.append(P(esc(_t(lang, f"Hovedmetoden er {labels.lc(labels.estimator(main, lang))}. Metoderne i rapporten:",
+                               f"The main method is {labels.lc(labels.estimator(main, lang))}. Methods in this report:"))))
+        blocks.append(LIST(items))
+    conv = list(dict.fromkeys(eff["se_convention"].dropna().astype(str))) if "se_convention" in eff else []
+    blocks.append(P(esc(_t(
+        lang, "Usikkerheden angives med et 95 %-konfidensinterval: det interval, der med 95 % sandsynlighed dækker den "
+              "sande effekt, hvis metodens antagelser holder. Et resultat kaldes statistisk signifikant, når hele "
+              "intervallet ligger på samme side af nul." + (f" Standardfejl: {conv[0]}." if conv else ""),
+        "Uncertainty is given as a 95% confidence interval: an interval that covers the true effect with 95% "
+        "probability if the method's assumptions hold. A result is called statistically significant when the whole "
+        "interval is on one side of zero." + (f" Standard errors: {conv[0]}." if conv else "")))))
+
+    # ---- results -------------------------------------------------------------------------------
+    blocks.append(H(1, _t(lang, "Resultater", "Results"), "results"))
+    if "headline" in ri.tables:
+        blocks.append(P(esc(_t(lang, "Tabellen viser hovedresultatet i samme form som i den oprindelige evaluering.",
+                               "The table shows the main result in the form used in the original evaluation."))))
+        blocks.append(TABLE(ri.tables["headline"]))
+    if "effects_main" in ri.tables:
+        blocks.append(P(esc(_t(lang, "Den næste tabel viser effekterne på alle udfald med standardfejl, "
+                                     "konfidensinterval og antal personer.",
+                               "The next table shows the effects on all outcomes with standard errors, confidence "
+                               "intervals and numbers of persons."))))
+        blocks.append(TABLE(ri.tables["effects_main"]))
+    figs = ri.figures
+    if f"means_{hout}_{hsub}" in figs or f"means_{hout}_all" in figs:
+        key = f"means_{hout}_{hsub}" if f"means_{hout}_{hsub}" in figs else f"means_{hout}_all"
+        blocks.append(H(2, _t(lang, "Udviklingen måned for måned", "Month by month")))
+        blocks.append(P(esc(_t(lang, "Figuren viser udfaldet for indsatsgruppen og den matchede sammenligningsgruppe "
+                                     "måned for måned fra tre år før til tre år efter start. Forskellen mellem "
+                                     "kurverne efter start, ud over forskellen før start, er effekten.",
+                               "The figure shows the outcome for the programme group and the matched comparison group "
+                               "month by month from three years before to three years after the start. The gap "
+                               "between the lines after the start, beyond the gap before the start, is the effect."))))
+        blocks.append(FIG(figs[key], "95%"))
+    es_keys = [k for k in figs if k.startswith("event_study_")]
+    if es_keys:
+        blocks.append(H(2, _t(lang, "Effekten over tid", "The effect over time")))
+        blocks.append(P(esc(_t(lang, "Event study-figurerne viser den estimerede effekt for hver måned i forhold til "
+                                     "måneden før start med 95 %-konfidensinterval (mørk) og, hvor det er beregnet, et "
+                                     "samtidigt 95 %-konfidensbånd for hele forløbet (lys). Før start bør estimaterne "
+                                     "ligge omkring nul.",
+                               "The event-study figures show the estimated effect for each month relative to the month "
+                               "before the start, with the 95% confidence interval (dark) and, where computed, a "
+                               "uniform 95% confidence band for the whole path (light). Before the start the estimates "
+                               "should be around zero."))))
+        for k in _es_order(es_keys, hout, hsub):
+            blocks.append(FIG(figs[k], "95%"))
+
+    # ---- subgroups -----------------------------------------------------------------------------
+    blocks.append(H(1, _t(lang, "Delgrupper", "Subgroups"), "subgroups"))
+    sub = eff[(eff["estimator"] == main) & (eff["subgroup"] != "all")]
+    if sub.empty:
+        blocks.append(P(esc(_t(lang, "Der er ikke beregnet effekter for delgrupper.", "No subgroup effects were estimated."))))
+    else:
+        by_out: dict[str, list[str]] = {}
+        for _, r in sort_effects(sub).iterrows():
+            if pd.notna(r["estimate"]) and fmt.significance(r["ci_lower"], r["ci_upper"]) != 0:
+                by_out.setdefault(r["outcome"], []).append(labels.lc(labels.subgroup(r["subgroup"], lang)))
+        txt = _t(lang, "Tabellen viser effekterne for delgrupper af målgruppen, beregnet med hovedmetoden. ",
+                 "The table shows the effects for subgroups of the target group, estimated with the main method. ")
+        for oc, subs in by_out.items():
+            txt += _t(lang, f"For {labels.lc(labels.outcome(oc, lang))} er effekten statistisk signifikant for "
+                            f"{_join(subs, lang)}. ",
+                      f"For {labels.lc(labels.outcome(oc, lang))} the effect is statistically significant for "
+                      f"{_join(subs, lang)}. ")
+        rest = [labels.lc(labels.outcome(o, lang)) for o in dict.fromkeys(sort_effects(sub)["outcome"]) if o not in by_out]
+        if rest:
+            txt += _t(lang, f"For {_join(rest, lang)} er ingen af delgruppernes effekter statistisk signifikante. ",
+                      f"For {_join(rest, lang)} none of the subgroup effects is statistically significant. ")
+        txt += _t(lang, "Delgrupperne er mindre end hele gruppen, så usikkerheden er større. En forskel mellem to "
+                        "delgrupper er kun sikker, hvis den selv er testet; og når man ser på mange delgrupper, vil "
+                        "nogle resultater være signifikante ved et tilfælde.",
+                  "Subgroups are smaller than the whole group, so uncertainty is larger. A difference between two "
+                  "subgroups is only established if it is itself tested; and when many subgroups are examined, some "
+                  "results will be significant by chance.")
+        blocks.append(P(esc(txt)))
+        for name in ri.subgroup_tables:
+            if name in ri.tables:
+                blocks.append(TABLE(ri.tables[name]))
+
+    # ---- robustness ----------------------------------------------------------------------------
+    blocks.append(H(1, _t(lang, "Robusthed", "Robustness"), "robustness"))
+    blocks.append(P(esc(_t(
+        lang, "Vi undersøger, om resultatet holder, når antagelserne udfordres: (1) fulgte grupperne hinanden før "
+              "start? (2) finder vi en 'effekt' af et falsk starttidspunkt, hvor der ikke kan være nogen? (3) giver "
+              "andre beregningsmetoder samme resultat?",
+        "We check whether the result holds when the assumptions are challenged: (1) did the groups move together "
+        "before the start? (2) do we find an 'effect' of a false start date, where there can be none? (3) do other "
+        "estimation methods give the same result?"))))
+    if ri.robustness is not None and not ri.robustness.empty:
+        rb = []
+        for _, r in ri.robustness.iterrows():
+            if r["check"] == "pretrend_wald" and pd.notna(r["p_value"]):
+                ok = r["p_value"] >= 0.05
+                rb.append(_t(lang, f"{labels.outcome(r['outcome'], lang)}: " + (
+                    f"ingen tegn på forskellige forløb før start (p = {fmt.pvalue(r['p_value'], lang)})." if ok else
+                    f"forløbene før start er forskellige (p = {fmt.pvalue(r['p_value'], lang)}) – tolk med forsigtighed."),
+                    f"{labels.outcome(r['outcome'], lang)}: " + (
+                    f"no sign of different trends before the start (p = {fmt.pvalue(r['p_value'], lang)})." if ok else
+                    f"trends before the start differ (p = {fmt.pvalue(r['p_value'], lang)}) – read with caution.")))
+            elif r["check"] == "placebo_did" and pd.notna(r["estimate"]):
+                u = units.get(r["outcome"], "share")
+                ok = fmt.significance(r["estimate"] - 1.959964 * r["se"], r["estimate"] + 1.959964 * r["se"]) == 0 \
+                    if pd.notna(r["se"]) else (pd.notna(r["p_value"]) and r["p_value"] >= 0.05)
+                rb.append(_t(lang, f"Placebo ({labels.lc(labels.outcome(r['outcome'], lang))}): "
+                                   f"{fmt.effect_with_unit(r['estimate'], u, 1, lang)}, " +
+                             ("ikke signifikant, som forventet." if ok else "signifikant – et faresignal."),
+                             f"Placebo ({labels.lc(labels.outcome(r['outcome'], lang))}): "
+                             f"{fmt.effect_with_unit(r['estimate'], u, 1, lang)}, " +
+                             ("not significant, as expected." if ok else "significant – a warning sign.")))
+        if rb:
+            blocks.append(LIST([esc(x) for x in rb]))
+        blocks.append(TABLE(ri.tables["robustness"]) if "robustness" in ri.tables else P(""))
+    if "effects_estimators" in ri.tables:
+        blocks.append(P(esc(_t(lang, "Tabellen nedenfor sammenligner metoderne for hovedudfaldet. Den naive "
+                                     "sammenligning tager ikke højde for forskelle mellem grupperne og vises kun til "
+                                     "sammenligning.",
+                               "The table below compares the methods for the main outcome. The naive comparison does "
+                               "not account for differences between the groups and is shown only for comparison."))))
+        blocks.append(TABLE(ri.tables["effects_estimators"]))
+
+    # ---- appendix ------------------------------------------------------------------------------
+    appendix.append(H(1, _t(lang, "Definitioner", "Definitions"), "definitions"))
+    defs = meta.get("data_definitions", meta.get("definitions"))
+    dream_txt = None
+    if isinstance(defs, dict):
+        for k, v in defs.items():
+            if "dream" in k.lower():
+                dream_txt = v
+                continue
+            appendix.append(H(2, _def_title(k, lang)))
+            appendix += _def_blocks(v)
+    elif defs:
+        appendix += _def_blocks(defs)
+    appendix.append(H(2, _t(lang, "Anvendte DREAM-koder", "DREAM codes used")))
+    if dream_txt:
+        appendix += _def_blocks(dream_txt)
+    else:
+        appendix.append(P(esc(_t(lang, "Ikke angivet.", "Not stated."))))
+    opts = meta.get("estimator_options")
+    appendix.append(H(1, _t(lang, "Estimation og software", "Estimation and software"), "software"))
+    if opts:
+        appendix.append(H(2, _t(lang, "Valg i estimationen", "Estimation choices")))
+        appendix += _def_blocks(opts)
+    appendix.append(H(2, _t(lang, "Software og parametre", "Software and parameters")))
+    sw = meta.get("software", meta.get("software_versions")) or {}
+    sw_rows = [[str(k), str(v)] for k, v in sorted(sw.items())]
+    appendix.append({"kind": "table", "name": "software", "caption": _t(lang, "Softwareversioner", "Software versions"),
+                     "header": [_t(lang, "Pakke", "Package"), "Version"], "rows": sw_rows, "align": ["l", "l"],
+                     "notes": [], "header_groups": None, "sections": {}, "widths": [0, 0]})
+    appendix.append(P(esc(_t(lang, "Parameter-hash (params.yaml): ", "Parameter hash (params.yaml): "))
+                      + "#raw(\"" + re.sub(r"[^0-9A-Za-z]", "", str(meta.get("params_hash", ""))) + "\")"
+                      + esc(_t(lang, f". Rapporten er lavet med fremskudt-eval {ri.version}. Samme parametre og data "
+                                     "giver den samme rapport byte for byte.",
+                               f". The report was produced by fremskudt-eval {ri.version}. The same parameters and "
+                               "data give the same report byte for byte."))))
+    appendix.append(H(1, _t(lang, "Diskretionering", "Disclosure control"), "disclosure"))
+    n_sup = 0 if ri.suppression_log is None else int(len(ri.suppression_log))
+    appendix.append(P(esc(_t(
+        lang, f"Ingen tal i rapporten bygger på færre end {ri.min_cell} personer. Celler med færre personer er "
+              "undertrykt (vist som x), og hvor et undertrykt tal ville kunne regnes tilbage fra totaler eller andre "
+              "tal, er yderligere celler undertrykt (sekundær diskretionering). Søjler i histogrammer med få personer "
+              "er slået sammen med nabosøjlen, og punkter i figurer bygger på mindst "
+              f"{ri.min_cell} personer. Rapporten indeholder ingen minimums- eller maksimumsværdier og ingen "
+              f"personoplysninger. I alt {n_sup} celler eller punkter er undertrykt eller slået sammen.",
+        f"No number in the report rests on fewer than {ri.min_cell} persons. Cells with fewer persons are suppressed "
+        "(shown as x), and where a suppressed number could be recovered from totals or other numbers, further cells "
+        "are suppressed (secondary suppression). Histogram bins with few persons are merged with their neighbour, and "
+        f"points in figures rest on at least {ri.min_cell} persons. The report contains no minima or maxima and no "
+        f"personal data. In total {n_sup} cells or points were suppressed or merged."))))
+    if synthetic and "truth" in ri.tables:
+        appendix.append(H(1, _t(lang, "Syntetiske data: estimater og sande effekter",
+                                "Synthetic data: estimates and true effects"), "truth"))
+        tr = ri.truth
+        n_ok = int(tr["within_3se"].astype(bool).sum()) if tr is not None else 0
+        appendix.append(P(esc(_t(
+            lang, "Datageneratoren simulerer hver behandlet persons forløb både med og uden indsatsen, så den sande "
+                  f"effekt er kendt. {n_ok} af {len(tr)} estimater ligger inden for 3 standardfejl af den sande værdi. "
+                  "Det viser, at metoden genfinder effekterne; det siger intet om virkelige personer.",
+            "The data generator simulates each treated person's path both with and without the programme, so the "
+            f"true effect is known. {n_ok} of {len(tr)} estimates are within 3 standard errors of the true value. "
+            "This shows that the method recovers the effects; it says nothing about real persons."))))
+        appendix.append(TABLE(ri.tables["truth"]))
+
+    mark = labels.word("synthetic_mark", lang) if synthetic else None
+    return {
+        "lang": lang,
+        "title": title,
+        "short_title": title,
+        "subtitle": _t(lang, "Effektevaluering på registerdata", "Register-based impact evaluation"),
+        "synthetic": synthetic,
+        "mark": mark,
+        "author": "fremskudt-eval",
+        "keywords": [f"study:{ri.study}", f"disclosure-control:passed min_cell={ri.min_cell}",
+                     f"params:{meta.get('params_hash', '')}"] + (["synthetic-data"] if synthetic else []),
+        "cover_lines": [x for x in [
+            meta.get("period") and (_t(lang, "Periode: ", "Period: ") + str(meta["period"])),
+            _t(lang, f"Indsatsgruppe: {fmt.integer(n_t, lang)} personer · sammenligningsgruppe: "
+                     f"{fmt.integer(n_c, lang)} personer",
+               f"Programme group: {fmt.integer(n_t, lang)} persons · comparison group: {fmt.integer(n_c, lang)} persons"),
+            _t(lang, "Parametre: ", "Parameters: ") + str(meta.get("params_hash", "")),
+        ] if x],
+        "cover_note": _t(lang, "Rapporten er lavet på syntetiske (simulerede) data og handler ikke om virkelige personer.",
+                         "This report was produced on synthetic (simulated) data and is not about real persons.")
+        if synthetic else "",
+        "labels": {"toc": _t(lang, "Indhold", "Contents"), "page": _t(lang, "Side", "Page"),
+                   "of": _t(lang, "af", "of"), "appendix": _t(lang, "Bilag", "Appendix")},
+        "blocks": blocks,
+        "appendix": appendix,
+    }
+
+
+def _es_order(keys: list[str], hout, hsub) -> list[str]:
+    first = [k for k in (f"event_study_{hout}_{hsub}", f"event_study_{hout}_all") if k in keys]
+    rest = [k for k in keys if k not in first]
+
+    def rank(k):
+        for i, o in enumerate(OUTCOME_ORDER):
+            if k.startswith(f"event_study_{o}_"):
+                return (i, k)
+        return (len(OUTCOME_ORDER), k)
+
+    return list(dict.fromkeys(first + sorted(rest, key=rank)))
+
+
+def _join(items: list[str], lang: str) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" og " if lang == "da" else " and ") + items[-1]
+
+
+_DEF_TITLES = {
+    "target_group": ("Målgruppe", "Target group"),
+    "outcomes": ("Udfald", "Outcomes"),
+    "population": ("Population", "Population"),
+    "comparison": ("Sammenligningsgruppe", "Comparison group"),
+    "covariates": ("Baggrundsvariable", "Covariates"),
+}
+
+
+def _def_title(key: str, lang: str) -> str:
+    v = _DEF_TITLES.get(key)
+    return v[0 if lang == "da" else 1] if v else labels.humanize(key)
+
+
+def _def_blocks(v) -> list[dict]:
+    if isinstance(v, str):
+        return [P(esc(v))]
+    if isinstance(v, (list, tuple)):
+        if all(isinstance(x, dict) for x in v) and v:
+            cols = list(dict.fromkeys(k for x in v for k in x))
+            return [{"kind": "table", "name": "definitions", "caption": "", "header": [labels.humanize(c) for c in cols],
+                     "rows": [[str(x.get(c, "")) for c in cols] for x in v], "align": ["l"] * len(cols), "notes": [],
+                     "header_groups": None, "sections": {}, "widths": None}]
+        return [LIST([esc(x) for x in v])]
+    if isinstance(v, dict):
+        return [LIST([strong(labels.humanize(k) + ":") + " " + esc(x) for k, x in v.items()])]
+    return [P(esc(v))]
+
+
+def numbers_in_text(doc: dict) -> str:
+    """All paragraph text of a document (for tests and checks)."""
+    out = []
+    for b in doc["blocks"] + doc["appendix"]:
+        if b["kind"] == "par":
+            out.append(b["body"])
+        elif b["kind"] == "list":
+            out += b["items"]
+    return re.sub(r"\\(.)", r"\1", "\n".join(out))
+
+
+_ = np  # numpy used by callers through pandas; keep import for type hints

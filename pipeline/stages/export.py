@@ -1,0 +1,148 @@
+"""Stage `export`: copy only what passes disclosure control to ``reports/export/``, with an audit log.
+
+Candidates are the report stage's outputs for every study in params `studies`:
+``reports/<study>/tables/*.{csv,html,tex}``, ``reports/<study>/figures/*.{png,svg}`` (with their sidecar
+JSON) and ``reports/<study>/*.pdf`` (with its sidecar), plus any file named with ``--include``. Each file is
+checked with :func:`pipeline.report.disclosure.check_file` (``report.min_cell`` from params, default 5).
+
+``reports/export/audit.csv`` (file, check, result, detail) lists every file exported or refused and, from
+each study's ``disclosure_log.csv``, every cell the report stage suppressed and why. The export folder is
+rebuilt on every run (written next to it, then swapped in). If any file is refused the stage names the
+file and the offending cell on stderr and exits with status 1; compliant files are still exported.
+
+    python -m pipeline.stages.export [params.yaml] [--include PATH ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.atomic import write_csv
+from pipeline.config import UserError, load_params
+from pipeline.report.disclosure import check_file, sidecar_path
+from pipeline.stages.report import report_settings
+
+AUDIT_COLUMNS = ["file", "check", "result", "detail"]
+TABLE_SUFFIXES = (".csv", ".html", ".tex")
+FIGURE_SUFFIXES = (".png", ".svg")
+
+
+def candidates(base: Path, studies: list[str]) -> list[Path]:
+    """The report stage's publishable outputs (sorted, so the audit log is deterministic)."""
+    out: list[Path] = []
+    for study in studies:
+        sdir = base / "reports" / study
+        if (sdir / "tables").is_dir():
+            out += [p for p in sorted((sdir / "tables").iterdir()) if p.suffix in TABLE_SUFFIXES]
+        if (sdir / "figures").is_dir():
+            out += [p for p in sorted((sdir / "figures").iterdir()) if p.suffix in FIGURE_SUFFIXES]
+        if sdir.is_dir():
+            out += sorted(sdir.glob("*.pdf"))
+    return out
+
+
+def _rel(p: Path, base: Path) -> str:
+    try:
+        return p.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def _dest(p: Path, base: Path) -> Path:
+    """Where a file goes inside the export folder: its path under reports/, else extra/<name>."""
+    try:
+        return p.resolve().relative_to((base / "reports").resolve())
+    except ValueError:
+        return Path("extra") / p.name
+
+
+def run(params: dict, base: str | Path = ".", include: list[str] | None = None) -> int:
+    base = Path(base)
+    _, min_cell = report_settings(params)
+    studies = list((params.get("studies") or {}).keys())
+    export_dir = base / "reports" / "export"
+    files = candidates(base, studies)
+    for inc in include or []:
+        p = Path(inc)
+        p = p if p.is_absolute() else base / p
+        if p not in files:
+            files.append(p)
+    rows: list[dict] = []
+    passed: list[Path] = []
+    refused: list[tuple[Path, list]] = []
+    for f in files:
+        if export_dir.resolve() in f.resolve().parents:
+            continue
+        violations = check_file(f, min_cell)
+        name = _rel(f, base)
+        if violations:
+            refused.append((f, violations))
+            rows += [{"file": name, "check": v.rule, "result": "refused", "detail": f"{v.cell}: {v.detail}"}
+                     for v in violations]
+        else:
+            passed.append(f)
+            rows.append({"file": name, "check": "disclosure", "result": "exported",
+                         "detail": f"all rules passed (min_cell {min_cell})"})
+    for study in studies:
+        log = base / "reports" / study / "disclosure_log.csv"
+        if log.exists():
+            for r in pd.read_csv(log, encoding="utf-8", dtype=str).fillna("").itertuples(index=False):
+                rows.append({"file": f"reports/{study}/tables/{r.table}", "check": "suppression", "result": r.action,
+                             "detail": f"{r.cell}; {r.column}: {r.reason}"})
+
+    # build the new export folder next to the old one, then swap it in
+    (base / "reports").mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=base / "reports"))
+    try:
+        for f in passed:
+            d = tmp / _dest(f, base)
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, d)
+            side = sidecar_path(f)
+            if f.suffix in FIGURE_SUFFIXES + (".pdf",) and side.exists():
+                shutil.copyfile(side, d.with_suffix(".json"))
+        write_csv(pd.DataFrame(rows, columns=AUDIT_COLUMNS), tmp / "audit.csv")
+        old = None
+        if export_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=".export-old.", dir=base / "reports"))
+            export_dir.replace(old / "export")
+        tmp.replace(export_dir)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    print(f"export: {len(passed)} file(s) exported to {export_dir}, {len(refused)} refused; audit in {export_dir / 'audit.csv'}")
+    for f, violations in refused:
+        for v in violations:
+            print(f"export: REFUSED {_rel(f, base)}: {v.cell}: {v.detail}", file=sys.stderr)
+    return 1 if refused else 0
+
+
+def main(params_path: str = "params.yaml", include: list[str] | None = None) -> None:
+    try:
+        code = run(load_params(params_path), ".", include)
+    except UserError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if code:
+        raise SystemExit(code)
+
+
+def _cli(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="python -m pipeline.stages.export", description=__doc__.split("\n\n")[0])
+    ap.add_argument("params", nargs="?", default="params.yaml", help="parameter file (default params.yaml)")
+    ap.add_argument("--include", action="append", default=[], metavar="PATH",
+                    help="also export this file (refused, with exit status 1, if it fails disclosure control)")
+    a = ap.parse_args(argv)
+    main(a.params, a.include)
+
+
+if __name__ == "__main__":
+    _cli(sys.argv[1:])

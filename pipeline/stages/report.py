@@ -1,0 +1,293 @@
+"""Stage `report`: for every study in params `studies` with results in ``reports/<study>/data/`` (written by
+the estimate stage), apply disclosure control, then write
+
+* ``reports/<study>/tables/``  effects, headline, balance, cohort flow, robustness (and, on synthetic data,
+  estimates vs truth) as CSV, HTML and LaTeX;
+* ``reports/<study>/figures/`` event studies, means by month, Love plot, score overlap as PNG and SVG, each
+  with a sidecar JSON of the persons behind every plotted point;
+* ``reports/<study>/<study>_rapport.pdf`` (``_report.pdf`` in English) with a sidecar JSON recording that
+  every table and figure it shows passed the disclosure check;
+* ``reports/<study>/disclosure_log.csv``: what was suppressed and why (never the suppressed values).
+
+Params: ``report.language`` (da | en, default da) and ``report.min_cell`` (default 5).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.atomic import atomic_write, write_csv, write_json
+from pipeline.config import UserError, load_params
+from pipeline.report import disclosure, figures, labels, tables, text
+from pipeline.report.render import render_pdf
+
+CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth")
+REQUIRED = ("effects", "headline")
+DEFAULT_LANGUAGE = "da"
+DEFAULT_MIN_CELL = disclosure.MIN_CELL
+
+
+def report_settings(params: dict) -> tuple[str, int]:
+    rep = params.get("report") or {}
+    lang = str(rep.get("language", DEFAULT_LANGUAGE))
+    if lang not in ("da", "en"):
+        raise UserError(f"params.yaml report.language must be 'da' or 'en', not {lang!r}")
+    min_cell = int(rep.get("min_cell", DEFAULT_MIN_CELL))
+    if min_cell < 1:
+        raise UserError(f"params.yaml report.min_cell must be at least 1, not {min_cell}")
+    return lang, min_cell
+
+
+def pdf_name(study: str, lang: str) -> str:
+    return f"{study}_rapport.pdf" if lang == "da" else f"{study}_report.pdf"
+
+
+def pipeline_version() -> str:
+    try:
+        return version("fremskudt-eval")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+def load_inputs(data_dir: Path) -> dict:
+    """The estimate stage's tidy files; missing optional files are simply absent from the dict."""
+    inputs: dict = {}
+    for name in CSV_INPUTS:
+        p = data_dir / f"{name}.csv"
+        if p.exists():
+            inputs[name] = pd.read_csv(p, encoding="utf-8")
+    for name in ("headline", "meta"):
+        p = data_dir / f"{name}.json"
+        if p.exists():
+            inputs[name] = json.loads(p.read_text(encoding="utf-8"))
+    missing = [r for r in REQUIRED if r not in inputs]
+    if missing:
+        raise UserError(f"{data_dir}: missing {', '.join(m + ('.json' if m == 'headline' else '.csv') for m in missing)} "
+                        "(run the estimate stage first)")
+    inputs.setdefault("meta", {})
+    if "unit" not in inputs["effects"].columns:
+        inputs["effects"]["unit"] = ["hours" if "hours" in str(o) else "share" for o in inputs["effects"]["outcome"]]
+    return inputs
+
+
+def _units(effects: pd.DataFrame) -> dict:
+    return dict(zip(effects["outcome"], effects["unit"]))
+
+
+def _es_estimator(d: pd.DataFrame) -> str:
+    """Prefer the estimator with a uniform band; then event_study."""
+    withband = [e for e in dict.fromkeys(d["estimator"])
+                if "cband_lower" in d and d.loc[d["estimator"] == e, "cband_lower"].notna().any()]
+    if withband:
+        return withband[0]
+    ests = list(dict.fromkeys(d["estimator"]))
+    return "event_study" if "event_study" in ests else ests[0]
+
+
+def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups: list[str]) -> dict[str, dict]:
+    """Write all figures of a study; returns name -> {path (from the study folder), caption, alt}."""
+    da = lang == "da"
+    units = _units(prot["effects"])
+    out: dict[str, dict] = {}
+
+    def save(fig, name, kind, points, caption, alt):
+        if not points:
+            return
+        figures.save_figure(fig, fig_dir, name, kind, points, min_cell, caption)
+        out[name] = {"path": f"/figures/{name}.svg", "caption": caption, "alt": alt}
+
+    es = prot.get("event_study")
+    if es is not None and not es.empty:
+        for (oc, sg), d in es[es["subgroup"].isin(subgroups)].groupby(["outcome", "subgroup"], sort=False):
+            est = _es_estimator(d)
+            d = d[d["estimator"] == est]
+            unit = units.get(oc, "share")
+            fig, pts = figures.event_study_figure(d, unit, lang, min_cell)
+            what = labels.outcome(oc, lang)
+            who = labels.subgroup(sg, lang)
+            cap = (f"Effekt på {labels.lc(what)} måned for måned i forhold til start – {labels.lc(who)}. "
+                   f"Metode: {labels.lc(labels.estimator(est, lang))}" if da else
+                   f"Effect on {labels.lc(what)} by month relative to the start – {labels.lc(who)}. "
+                   f"Method: {labels.lc(labels.estimator(est, lang))}")
+            alt = (f"Event study-figur: estimeret effekt på {labels.lc(what)} for hver måned fra 36 måneder før til 36 "
+                   f"måneder efter start med konfidensintervaller." if da else
+                   f"Event-study chart: estimated effect on {labels.lc(what)} for each month from 36 months before to 36 "
+                   f"months after the start, with confidence intervals.")
+            save(fig, f"event_study_{oc}_{sg}", "event_study", pts, cap, alt)
+    means = prot.get("means")
+    if means is not None and not means.empty:
+        for (oc, sg), d in means[means["subgroup"].isin(subgroups)].groupby(["outcome", "subgroup"], sort=False):
+            unit = units.get(oc, "share")
+            fig, pts = figures.means_figure(d, unit, lang, min_cell)
+            what = labels.outcome(oc, lang)
+            who = labels.subgroup(sg, lang)
+            cap = (f"{what} i indsatsgruppen og den matchede sammenligningsgruppe, måned for måned – {labels.lc(who)}"
+                   if da else f"{what} in the programme group and the matched comparison group, by month – {labels.lc(who)}")
+            alt = (f"Linjediagram: {labels.lc(what)} for indsatsgruppen og sammenligningsgruppen fra 36 måneder før til 36 "
+                   f"måneder efter start." if da else
+                   f"Line chart: {labels.lc(what)} for the programme and comparison groups from 36 months before to 36 "
+                   f"months after the start.")
+            save(fig, f"means_{oc}_{sg}", "means", pts, cap, alt)
+    bal = prot.get("balance")
+    if bal is not None and not bal.empty:
+        fig, pts = figures.love_plot(bal, lang, min_cell)
+        save(fig, "love_plot", "love_plot", pts,
+             "Balance før og efter matchning: absolut standardiseret forskel pr. baggrundsvariabel" if da else
+             "Balance before and after matching: absolute standardised difference by covariate",
+             "Prikdiagram over standardiserede forskelle før og efter matchning." if da else
+             "Dot chart of standardised differences before and after matching.")
+    ov = prot.get("overlap")
+    if ov is not None and not ov.empty:
+        fig, pts = figures.overlap_figure(ov, lang, min_cell)
+        save(fig, "overlap", "overlap", pts,
+             "Fordeling af propensity score i indsatsgruppen (over aksen) og sammenligningsgruppen (under aksen)" if da
+             else "Distribution of the propensity score in the programme group (above the axis) and the comparison "
+                  "group (below)",
+             "Spejlvendt histogram af propensity score for de to grupper." if da else
+             "Mirrored histogram of the propensity score for the two groups.")
+    return out
+
+
+def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[dict, list[str]]:
+    eff, eff_p = inputs["effects"], prot["effects"]
+    mask = tables.suppressed_mask(eff, eff_p)
+    h = prot["headline"]
+    main = tables.main_estimator(eff_p, h)
+    hsub = h.get("subgroup", "all")
+    da = lang == "da"
+    out: dict[str, tables.Table] = {}
+    meta = inputs.get("meta", {})
+    out["headline"] = tables.headline_table(
+        h, lang, min_cell, row_label=labels.outcome(h.get("outcome"), lang)
+        + ("" if hsub == "all" else f" ({labels.lc(labels.subgroup(hsub, lang))})"))
+    out["effects"] = tables.effects_table(eff_p, lang, min_cell, mask, name="effects",
+                                          caption="Alle estimerede effekter" if da else "All estimated effects")
+    subs_main = list(dict.fromkeys(["all", hsub]))
+    out["effects_main"] = tables.effects_table(
+        eff_p, lang, min_cell, mask, estimators=[main], subgroups=subs_main, name="effects_main",
+        caption=(f"Effekter på alle udfald ({labels.lc(labels.estimator(main, lang))})" if da else
+                 f"Effects on all outcomes ({labels.lc(labels.estimator(main, lang))})"), show_estimator=False)
+    sub_names = []
+    if ((eff_p["estimator"] == main) & ~eff_p["subgroup"].isin(subs_main)).any():
+        out["effects_subgroups"] = tables.effects_table(
+            eff_p, lang, min_cell, mask, estimators=[main], name="effects_subgroups",
+            caption=(f"Effekter for delgrupper ({labels.lc(labels.estimator(main, lang))})" if da else
+                     f"Effects by subgroup ({labels.lc(labels.estimator(main, lang))})"), show_estimator=False)
+        sub_names.append("effects_subgroups")
+    sub_all = eff_p[eff_p["subgroup"] == "all"]
+    if sub_all["estimator"].nunique() > 1:
+        out["effects_estimators"] = tables.effects_table(
+            eff_p, lang, min_cell, mask, subgroups=["all"], name="effects_estimators", first_estimator=main,
+            caption="Effekter efter metode (alle i målgruppen)" if da else "Effects by method (whole target group)",
+            show_estimator=True, show_subgroup=False)
+    if "balance" in prot:
+        out["balance"] = tables.balance_table(prot["balance"], lang, min_cell,
+                                              tables.suppressed_mask(inputs["balance"], prot["balance"]))
+    if "cohort_flow" in prot:
+        out["cohort_flow"] = tables.cohort_flow_table(prot["cohort_flow"], lang, min_cell,
+                                                      tables.suppressed_mask(inputs["cohort_flow"], prot["cohort_flow"]))
+    if "robustness" in prot:
+        out["robustness"] = tables.robustness_table(prot["robustness"], lang, _units(eff), min_cell)
+    if meta.get("synthetic") and "truth" in prot:
+        out["truth"] = tables.truth_table(prot["truth"], lang, _units(eff))
+    return out, sub_names
+
+
+def _clean(folder: Path, keep: set[Path], suffixes: tuple[str, ...]) -> None:
+    if not folder.exists():
+        return
+    for p in folder.iterdir():
+        if p.is_file() and p.suffix in suffixes and p not in keep:
+            p.unlink()
+
+
+def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int) -> Path:
+    """Build the tables, figures and PDF of one study; returns the PDF path."""
+    sdir = base / "reports" / study
+    inputs = load_inputs(sdir / "data")
+    meta = inputs["meta"]
+    min_cell = max(min_cell, int(meta.get("min_cell", 0) or 0))
+    try:
+        prot, log = disclosure.protect_inputs(inputs, min_cell)
+    except disclosure.DisclosureError as exc:
+        raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
+    study_params = (params.get("studies") or {}).get(study, {})
+    h = prot["headline"]
+    subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
+
+    tab_dir, fig_dir = sdir / "tables", sdir / "figures"
+    tbls, sub_names = build_tables(inputs, prot, lang, min_cell)
+    written: set[Path] = set()
+    for t in tbls.values():
+        written |= set(tables.write_table(t, tab_dir, lang))
+    figs = build_figures(prot, fig_dir, lang, min_cell, subgroups)
+    for name in figs:
+        written |= {fig_dir / f"{name}.{s}" for s in ("png", "svg", "json")}
+    _clean(tab_dir, written, (".csv", ".html", ".tex"))
+    _clean(fig_dir, written, (".png", ".svg", ".json"))
+
+    # every table and figure the PDF shows must pass the export check
+    checked = []
+    for p in sorted(written):
+        if p.suffix == ".json":
+            continue
+        v = disclosure.check_file(p, min_cell)
+        checked.append({"file": str(p.relative_to(sdir)), "check": "disclosure", "result": "pass" if not v else "fail",
+                        "detail": "; ".join(str(x) for x in v)})
+        if v:
+            raise disclosure.DisclosureError(v)
+    write_csv(log, sdir / "disclosure_log.csv")
+
+    doc = text.build_document(text.ReportInputs(
+        study=study, study_params=study_params, meta=meta, headline=h, effects=prot["effects"], tables=tbls,
+        figures=figs, robustness=prot.get("robustness"), truth=prot.get("truth"), suppression_log=log, lang=lang,
+        min_cell=min_cell, version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names))
+    pdf = render_pdf(doc, sdir)
+    out = sdir / pdf_name(study, lang)
+    atomic_write(out, lambda tmp: Path(tmp).write_bytes(pdf))
+    write_json({"study": study, "pdf": out.name, "pdf_sha256": disclosure.sha256(out), "language": lang,
+                "synthetic": bool(meta.get("synthetic", False)), "params_hash": meta.get("params_hash"),
+                "disclosure": {"min_cell": min_cell, "passed": True, "inputs": checked,
+                               "suppressed_or_merged": int(len(log))}},
+               disclosure.sidecar_path(out))
+    other = sdir / pdf_name(study, "en" if lang == "da" else "da")
+    for stale in (other, disclosure.sidecar_path(other)):
+        if stale.exists():
+            stale.unlink()
+    return out
+
+
+def run(params: dict, base: str | Path = ".") -> list[Path]:
+    base = Path(base)
+    lang, min_cell = report_settings(params)
+    studies = list((params.get("studies") or {}).keys())
+    done, skipped = [], []
+    for study in studies:
+        if not (base / "reports" / study / "data").is_dir():
+            skipped.append(study)
+            continue
+        pdf = report_study(study, params, base, lang, min_cell)
+        done.append(pdf)
+        print(f"report: {study}: {pdf}")
+    if skipped:
+        print(f"report: no results for {', '.join(skipped)} (reports/<study>/data missing); skipped")
+    if not done:
+        raise UserError("report: no study has results in reports/<study>/data; run the estimate stage first")
+    return done
+
+
+def main(params_path: str = "params.yaml") -> None:
+    try:
+        run(load_params(params_path))
+    except UserError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
