@@ -30,8 +30,8 @@ def default_params() -> dict:
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory, default_params) -> Path:
-    """A directory in which the stages up to `match` ran with the default params (about a minute)."""
-    from pipeline.stages import cohorts, ingest, match, panel, synthesize
+    """A directory in which the stages up to `estimate` ran with the default params (about a minute)."""
+    from pipeline.stages import cohorts, estimate, ingest, match, panel, synthesize
 
     base = tmp_path_factory.mktemp("default_run")
     (base / "params.yaml").write_text((ROOT / "params.yaml").read_text(encoding="utf-8"), encoding="utf-8")
@@ -41,4 +41,5 @@ def default_run(tmp_path_factory, default_params) -> Path:
         panel.main("params.yaml")
         cohorts.main("params.yaml")
         match.main("params.yaml")
+        estimate.main("params.yaml")
     return base

@@ -196,10 +196,24 @@ def protect_cells(values: Sequence[float], A: np.ndarray, min_cell: int = MIN_CE
         lo, hi = feasible_range(A, v, pubmask, j, low)
         return (hi - lo) < min_cell - 1e-9
 
+    def finish(pubmask: np.ndarray) -> np.ndarray:
+        # 1. drop complements that turned out unnecessary (most informative first)
+        sens = np.flatnonzero(sensitive)
+        comp = [c for c in np.flatnonzero(vis & ~pubmask & ~sensitive)]
+        for c in sorted(comp, key=lambda c: (-cost[c], c)):
+            trial = pubmask.copy()
+            trial[c] = True
+            if not any(exposed(trial, j) for j in sens):
+                pubmask = trial
+        # 2. a suppressed cell that can be recomputed anyway hides nothing: publish it
+        rec = recoverable(A, pubmask)
+        pubmask = pubmask | (vis & ~sensitive & rec)
+        return pubmask
+
     for _ in range(n + 1):
         todo = [j for j in np.flatnonzero(sensitive) if exposed(pub, j)]
         if not todo:
-            return pub
+            return finish(pub)
         j = todo[0]
         related = np.any(A[np.abs(A[:, j]) > 0] != 0, axis=0) if np.any(A[:, j]) else np.zeros(n, bool)
         cands = [c for c in np.flatnonzero(pub & ~locked)]

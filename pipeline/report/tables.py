@@ -349,7 +349,7 @@ def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | N
     notes += _notes(lang, min_cell, stars=True)
     return Table("robustness", "Robusthedsanalyser" if da else "Robustness checks", header, rows,
                  ["l", "l", "r", "r", "r", "r", "l"], robustness.copy(), notes,
-                 widths=[1.3, 1.0, 0, 0, 0, 0, 1.1])
+                 widths=[1.15, 0.95, 0, 0, 0, 0, 1.5])
 
 
 def truth_table(truth: pd.DataFrame, lang: str = "da", units: dict | None = None) -> Table:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from pipeline.report import fmt, labels
@@ -292,9 +291,10 @@ def build_document(ri: ReportInputs) -> dict:
     others = rows_main[rows_main["outcome"] != hout] if len(rows_main) else rows_main
     if len(rows_main):
         blocks.append(H(2, _t(lang, "Alle udfald", "All outcomes")))
-        intro = _t(lang, f"Effekter for {population_phrase(hsub, target, lang)} "
-                         f"({labels.lc(labels.estimator(main, lang))}):",
-                   f"Effects for {population_phrase(hsub, target, lang)} ({labels.lc(labels.estimator(main, lang))}):")
+        intro = _t(lang, f"Effekter for {population_phrase(hsub, target, lang)}, beregnet med "
+                         f"{labels.lc(labels.estimator(main, lang))}:",
+                   f"Effects for {population_phrase(hsub, target, lang)}, estimated by "
+                   f"{labels.lc(labels.estimator(main, lang))}:")
         blocks.append(P(esc(intro)))
         blocks.append(LIST([outcome_bullet(r, lang) for _, r in rows_main.iterrows()]))
 
@@ -343,7 +343,7 @@ def build_document(ri: ReportInputs) -> dict:
         meaning.append(esc(_t(lang, f"Vi finder ingen statistisk sikker effekt på {_join(nonsig, lang)}. Det viser ikke, "
                                     "at der ingen effekt er, men at en eventuel effekt er for lille til, at vi kan skelne "
                                     "den fra tilfældige udsving.",
-                              f"We find no statistically significant effect on {_join(nonsig, lang)}. This does not "
+                              f"We find no statistically significant effect on {_join(nonsig, lang, 'or')}. This does not "
                               "show that there is no effect, only that any effect is too small to distinguish from "
                               "random variation.")))
     if not meaning:
@@ -736,11 +736,12 @@ def _es_order(keys: list[str], hout, hsub) -> list[str]:
     return list(dict.fromkeys(first + sorted(rest, key=rank)))
 
 
-def _join(items: list[str], lang: str) -> str:
+def _join(items: list[str], lang: str, conj: str = "and") -> str:
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + (" og " if lang == "da" else " and ") + items[-1]
+    word = {"and": ("og", "and"), "or": ("eller", "or")}[conj][0 if lang == "da" else 1]
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 _DEF_TITLES = {
@@ -782,5 +783,3 @@ def numbers_in_text(doc: dict) -> str:
             out += b["items"]
     return re.sub(r"\\(.)", r"\1", "\n".join(out))
 
-
-_ = np  # numpy used by callers through pandas; keep import for type hints

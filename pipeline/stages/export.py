@@ -93,7 +93,8 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
         log = base / "reports" / study / "disclosure_log.csv"
         if log.exists():
             for r in pd.read_csv(log, encoding="utf-8", dtype=str).fillna("").itertuples(index=False):
-                rows.append({"file": f"reports/{study}/tables/{r.table}", "check": "suppression", "result": r.action,
+                src = f"reports/{study}/data/{r.table}" + (".json" if r.table == "headline" else ".csv")
+                rows.append({"file": src, "check": "suppression", "result": r.action,
                              "detail": f"{r.cell}; {r.column}: {r.reason}"})
 
     # build the new export folder next to the old one, then swap it in

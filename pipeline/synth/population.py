@@ -103,23 +103,28 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     b = pd.DatetimeIndex(birth)
     birth_month = (b.year.to_numpy() * 12 + b.month.to_numpy() - 1).astype(np.int32)
 
-    mu = cfg["theta_mu"]
-    theta = (np.select([tcode == 0, tcode == 1], [mu["national"], mu["deprived"]], mu["programme"])
-             - 0.35 * nonwestern + cfg["theta_sd"] * normal(seed, p, 0, 6)).astype(np.float32)
-
     west = countries.loc[(countries["western"] == 1) & (countries["OPR_LAND"] != 5100), "OPR_LAND"].to_numpy()
     nonwest = countries.loc[(countries["western"] == 0) & (countries["OPR_LAND"] != 5999), "OPR_LAND"].to_numpy()
     opr = np.full(n, 5100, dtype=np.int16)
     opr = np.where(origin == 1, west[choice(seed, p, 8, np.ones(len(west)))], opr)
     opr = np.where(nonwestern, nonwest[choice(seed, p, 9, np.ones(len(nonwest)))], opr).astype(np.int16)
 
-    # Education: ordered thresholds on theta + noise; a third of immigrants have unknown education.
-    latent = 0.8 * theta + 0.3 * (origin == 0) + 0.8 * normal(seed, p, 0, 7)
+    # Education: ordered thresholds on a latent index that is lower in deprived and programme areas.
+    # Employability theta then depends on observables (education, origin) plus an area shift and noise:
+    # selection into programme areas runs mostly through what the registers show, so matching on
+    # observables and history removes most of the naive bias (the remaining area shift is unobserved).
+    shift = cfg.get("education_shift", {"national": 0.4, "deprived": -0.2, "programme": -0.7})
+    latent = (np.select([tcode == 0, tcode == 1], [shift["national"], shift["deprived"]], shift["programme"])
+              + 0.3 * (origin == 0) + normal(seed, p, 0, 7))
     level_idx = np.searchsorted(np.array([-0.6, -0.1, 0.6, 0.9, 1.4]), latent)
     edu_level = EDU_LEVELS[level_idx]
     immigrant = (origin == 1) | (origin == 2)
     unknown = immigrant & (uniform(seed, p, 0, 10) < 0.33)
     edu_level = np.where(unknown, 0, edu_level).astype(np.int16)
+    edu_effect = np.where(unknown, -0.2, cfg.get("theta_education", 0.35) * (level_idx - 2))
+    mu = cfg["theta_mu"]
+    theta = (np.select([tcode == 0, tcode == 1], [mu["national"], mu["deprived"]], mu["programme"]) + edu_effect
+             - 0.35 * nonwestern + cfg["theta_sd"] * normal(seed, p, 0, 6)).astype(np.float32)
     lo = np.array([1002, 1200, 2000, 5000, 6000, 7500])[level_idx]
     hi = np.array([1199, 1999, 4999, 5999, 7499, 9999])[level_idx]
     hfaudd = np.where(unknown, 0, lo + (uniform(seed, p, 0, 11) * (hi - lo)).astype(int)).astype(np.int16)

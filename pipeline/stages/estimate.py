@@ -1,0 +1,142 @@
+"""Stage `estimate`: effects per study (matched DiD, event study, ATT(g,t), contrasts, robustness) as tidy
+tables in reports/<study>/data for the report, headline effects as DVC metrics (reports/metrics.json)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipeline.atomic import write_csv, write_json
+from pipeline.config import load_params, params_hash
+from pipeline.estimators import evaluation as ev
+from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
+from pipeline.stages.common import read_panel
+
+PANEL_COLUMNS = ["PNR", "month", "paid_hours", "employed", "subsidised_job", "internship", "self_supporting"]
+
+
+def versions() -> dict:
+    import linearmodels
+    import numpy
+    import pandas
+    import statsmodels
+
+    out = {"python": platform.python_version(), "pandas": pandas.__version__, "numpy": numpy.__version__,
+           "statsmodels": statsmodels.__version__, "linearmodels": linearmodels.__version__}
+    try:
+        import typst
+
+        out["typst"] = getattr(typst, "__version__", "installed")
+    except ImportError:
+        pass
+    from importlib.metadata import version
+
+    out["pipeline"] = version("fremskudt-eval")
+    return out
+
+
+def _units(frame: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
+    cols = ["PNR", "ref_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
+    return frame[cols].assign(weights=weights)
+
+
+def run_study(study: str, params: dict, truth: dict | None) -> dict:
+    st, cfg = params["studies"][study], params["estimation"]
+    seed = int(params["seed"])
+    matched = pd.read_parquet(Path("data/matched") / f"{study}.parquet")
+    cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
+    window = tuple(cfg["event_window"])
+    first, last = ev.study_months(cohorts, window)
+    panel = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last, PANEL_COLUMNS)
+    ep = ev.event_panel(_units(matched, matched["weights"].to_numpy()), panel, window)
+    ep_all = ev.event_panel(_units(cohorts, np.ones(len(cohorts))), panel, window)
+    yp = ev.yearly_panel(ep)
+    subgroups = cfg["subgroups"].get(study, ["all"])
+    effects = [ev.did_estimates(ep, yp, cfg, subgroups)]
+    h = st["headline"]
+    if h["measure"] == "share_at_month":
+        effects.append(ev.month_did(ep, h, cfg, subgroups))
+    effects.append(ev.contrast_estimates(ep_all, cfg))
+    es_table, robustness = ev.event_study_estimates(ep, ev.OUTCOMES, window, cfg)
+    cs_rows, cs_dyn = ev.attgt_estimates(ep, ev.OUTCOMES, cfg, seed)
+    effects.append(cs_rows)
+    effects = pd.concat(effects, ignore_index=True)
+    effects.insert(0, "study", study)
+    rob = [robustness, pd.DataFrame([ev.area_bootstrap(ep, h["outcome"], cfg, seed)])]
+    robustness = pd.concat(rob, ignore_index=True)
+    event = pd.concat([es_table[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper"]],
+                       cs_dyn[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper",
+                               "cband_lower", "cband_upper"]]], ignore_index=True)
+    head = ev.headline(effects, ep, h)
+    out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep, ev.OUTCOMES),
+           "robustness": robustness, "headline": {"study": study, **head}}
+    if truth is not None:
+        out["truth"] = ev.truth_for(effects, truth["monthly"], truth["yearly"], study)
+    return out
+
+
+def main(params_path: str = "params.yaml") -> None:
+    params = load_params(params_path)
+    synthetic = params["data"].get("source", "synthetic") == "synthetic"
+    truth = None
+    if synthetic:
+        truth = {"monthly": pd.read_parquet("data/truth/truth_monthly.parquet"),
+                 "yearly": pd.read_parquet("data/truth/truth_yearly.parquet")}
+    metrics = {}
+    lang = params.get("report", {}).get("language", "da")
+    for study in params["studies"]:
+        r = run_study(study, params, truth)
+        out = Path("reports") / study / "data"
+        write_csv(r["effects"].round(8), out / "effects.csv")
+        write_csv(r["event_study"].round(8), out / "event_study.csv")
+        write_csv(r["means"].round(8), out / "means.csv")
+        write_csv(r["robustness"].round(8), out / "robustness.csv")
+        write_json({k: (round(v, 8) if isinstance(v, float) else v) for k, v in r["headline"].items()}, out / "headline.json")
+        if "truth" in r:
+            write_csv(r["truth"].round(8), out / "truth.csv")
+        bal = pd.read_csv(Path("data/matched") / f"{study}_balance.csv")
+        write_csv(bal[["covariate", "sample", "mean_treated", "mean_control", "smd", "var_ratio", "ecdf_mean", "ecdf_max",
+                       "n_treated", "n_control"]], out / "balance.csv")
+        ov = pd.read_csv(Path("data/matched") / f"{study}_overlap.csv")
+        write_csv(ov, out / "overlap.csv")
+        flow = pd.read_csv(Path("data/cohorts") / f"{study}_flow.csv")
+        write_csv(flow, out / "cohort_flow.csv")
+        cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
+        st = params["studies"][study]
+        cfg = params["estimation"]
+        meta = {"study": study, "title_da": st["title_da"], "title_en": st["title_en"], "synthetic": synthetic,
+                "params_hash": params_hash(params), "versions": versions(), "language": lang,
+                "min_cell": int(params.get("report", {}).get("min_cell", 5)),
+                "n_treated": int(cohorts["treated"].sum()), "n_comparison": int((cohorts["treated"] == 0).sum()),
+                "reference_months": sorted(int(x) for x in cohorts["ref_month"].unique()),
+                "target_group": st["target_group"], "comparison": st.get("comparison"),
+                "estimator_options": [
+                    f"matching: {json.dumps(params['matching'], sort_keys=True)}",
+                    f"matched DiD: pre window {cfg['pre_window']}, post window {cfg['post_window']} (months from start); "
+                    f"yearly: pre years {cfg['pre_years']}, post years {cfg['post_years']}; SE clustered by person (CR1, t(G-1))",
+                    f"event study: person and calendar-month fixed effects, reference month -1, window {cfg['event_window']}, "
+                    "SE clustered by person (CRV1 small-sample factor)",
+                    f"ATT(g,t): Callaway & Sant'Anna, never-treated comparison, outcome regression, varying base period, "
+                    f"clustered by person, {cfg['biters']} multiplier-bootstrap draws for uniform bands",
+                    f"area clusters: wild cluster bootstrap-t, {cfg['wild_boot']} draws"],
+                "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}
+        write_json(meta, out / "meta.json")
+        h = r["headline"]
+        metrics[study] = {"effect": round(h["effect"], 6), "se": round(h["se"], 6), "treated_share": round(h["treated_share"], 6),
+                          "comparison_share": round(h["comparison_share"], 6), "n_treated": h["n_treated"]}
+        if "truth" in r:
+            t = r["truth"]
+            metrics[study]["estimates_within_3se_of_truth"] = f"{int(t['within_3se'].sum())}/{len(t)}"
+        print(f"estimate: {study}: {h['outcome']} {h['treated_share']:.3f} vs {h['comparison_share']:.3f}, "
+              f"effect {h['effect']:+.4f} (SE {h['se']:.4f})")
+    write_json(metrics, Path("reports") / "metrics.json")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,46 @@
+"""The estimate stage on the default synthetic data: estimates against the generator's true effects."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+STUDIES = ("copenhagen_2015", "jobgaranti_2017")
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_headline_within_three_se_of_truth(default_run, study):
+    """Three standard errors: a correct estimator misses by more only 0.3 % of the time."""
+    head = json.loads((default_run / f"reports/{study}/data/headline.json").read_text())
+    truth = json.loads((default_run / "data/truth/truth_headline.json").read_text())["headline"][study]
+    assert abs(head["effect"] - truth["att"]) <= 3 * head["se"], (head, truth)
+    # the treated share with the programme is observed: it must equal the truth's y1 closely
+    # (the matched treated are all but a few of the treated cohort; 1.5 pp allows for the handful dropped)
+    assert head["treated_share"] == pytest.approx(truth["y1"], abs=0.015)
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_every_matched_estimate_within_three_se(default_run, study):
+    t = pd.read_csv(default_run / f"reports/{study}/data/truth.csv")
+    main = t[t.estimator.isin(["matched_did", "matched_did_yearly", "matched_did_month", "att_gt"]) & (t.subgroup == "all")]
+    assert len(main) >= 12
+    # With ~20 estimates per study, a correct set rarely has one beyond 3 SE (P ≈ 5 % under independence).
+    assert main["within_3se"].all(), main.loc[~main["within_3se"]]
+
+
+def test_tables_for_the_report(default_run):
+    for study in STUDIES:
+        d = default_run / f"reports/{study}/data"
+        for name in ("effects.csv", "event_study.csv", "means.csv", "robustness.csv", "balance.csv", "overlap.csv",
+                     "cohort_flow.csv", "truth.csv", "headline.json", "meta.json"):
+            assert (d / name).exists(), name
+        es = pd.read_csv(d / "event_study.csv")
+        ref = es[(es.estimator == "event_study") & (es.event_time == -1)]
+        assert (ref["estimate"] == 0).all()
+        rob = pd.read_csv(d / "robustness.csv")
+        assert {"pretrend_wald", "placebo_did", "wild_cluster_bootstrap_area"} <= set(rob["check"])
+    metrics = json.loads((default_run / "reports/metrics.json").read_text())
+    assert set(metrics) == set(STUDIES)
