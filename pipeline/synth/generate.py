@@ -229,7 +229,8 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     """
     cfg = S.cfg
     eff = {k: dict(v) for k, v in cfg["effects"].items() if isinstance(v, dict)}
-    knobs = Knobs(effects=eff, other_origin_multiplier=cfg["effects"].get("other_origin_multiplier", 0.5))
+    knobs = Knobs(effects=eff, other_origin_multiplier=cfg["effects"].get("other_origin_multiplier", 0.5),
+                  **cfg.get("baseline_shifts", {}))
     report = {}
     if not cfg.get("calibrate", False):
         return knobs, report
