@@ -1,7 +1,8 @@
-"""Benchmark: generate and ingest N synthetic persons (default 1,000,000) with 2005-2022 weekly DREAM codes.
+"""Benchmark: generate, ingest, build the panel and the cohorts for N synthetic persons (default 1,000,000)
+with 2005-2022 weekly DREAM codes.
 
-Runs the `synthesize` and `ingest` stages in a scratch directory with n_persons overridden and prints wall
-time and peak memory (max RSS of this process) for each. Usage:
+Runs the `synthesize`, `ingest`, `panel` and `cohorts` stages in a scratch directory with n_persons
+overridden and prints wall time per stage and peak memory (max RSS of this process, cumulative). Usage:
     .venv/bin/python benchmarks/bench_generate_ingest.py [n_persons] [dta|sav]
 """
 
@@ -33,7 +34,7 @@ def main() -> None:
     if n > 300_000:   # DREAM delivered in files of 250,000 persons each (bounded memory when writing)
         params["synth"]["dream_rows_per_file"] = 250_000
         params["data"]["files"]["dream"] = f"dream_part*.{fmt}"
-    from pipeline.stages import ingest, synthesize
+    from pipeline.stages import cohorts, ingest, panel, synthesize
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         os.chdir(tmp)
@@ -44,11 +45,20 @@ def main() -> None:
         mem1 = peak_gb()
         ingest.main("params.yaml")
         t2 = time.perf_counter()
+        mem2 = peak_gb()
+        panel.main("params.yaml")
+        t3 = time.perf_counter()
+        cohorts.main("params.yaml")
+        t4 = time.perf_counter()
         sizes = {p.name: p.stat().st_size / 1024**2 for p in Path("data/raw").iterdir()}
     print(f"\npersons: {n:,}   DREAM format: {fmt}   cores: {os.cpu_count()}")
     print(f"synthesize: {t1 - t0:7.1f} s   (peak RSS so far {mem1:.2f} GB)")
-    print(f"ingest:     {t2 - t1:7.1f} s")
-    print(f"total:      {t2 - t0:7.1f} s   peak RSS {peak_gb():.2f} GB")
+    print(f"ingest:     {t2 - t1:7.1f} s   (peak RSS so far {mem2:.2f} GB)")
+    print(f"generate + ingest: {t2 - t0:7.1f} s")
+    print(f"panel:      {t3 - t2:7.1f} s")
+    print(f"cohorts:    {t4 - t3:7.1f} s")
+    print(f"panel + cohorts: {t4 - t2:7.1f} s")
+    print(f"total:      {t4 - t0:7.1f} s   peak RSS {peak_gb():.2f} GB (whole process)")
     print("raw files (MB): " + ", ".join(f"{k} {v:,.0f}" for k, v in sorted(sizes.items())))
 
 

@@ -71,6 +71,9 @@ ESTIMATORS = {
     "att_gt_dynamic": ("Forskudt DiD, dynamisk (Callaway–Sant’Anna)", "Staggered DiD, dynamic (Callaway–Sant’Anna)"),
     "naive": ("Naiv sammenligning (uden matchning)", "Naive comparison (unmatched)"),
     "twfe": ("Tovejs faste effekter (TWFE)", "Two-way fixed effects (TWFE)"),
+    "matched_did_yearly": ("Matchet forskel-i-forskelle, årlige andele",
+                           "Matched difference-in-differences, yearly shares"),
+    "matched_did_month": ("Matchet forskel-i-forskelle, enkelt måned", "Matched difference-in-differences, single month"),
 }
 
 # plain-words description of each estimator for the method chapter
@@ -115,6 +118,8 @@ ESTIMATOR_TEXT = {
 ROBUSTNESS_CHECKS = {
     "pretrend_wald": ("Test for parallelle forløb før start (Wald)", "Test of parallel pre-trends (Wald)"),
     "placebo_did": ("Placebo: falsk starttidspunkt før start", "Placebo: false start date before the start"),
+    "wild_cluster_bootstrap_area": ("Usikkerhed på områdeniveau (wild cluster bootstrap)",
+                                    "Uncertainty at area level (wild cluster bootstrap)"),
 }
 
 COVARIATES = {
@@ -137,6 +142,48 @@ COVARIATES = {
     "paid_hours_12": ("Lønnede timer, seneste 12 måneder", "Paid hours, last 12 months"),
     "municipality_urban": ("Bykommune", "Urban municipality"),
     "distance": ("Propensity score", "Propensity score"),
+    "education_level": ("Uddannelsesniveau", "Education level"),
+    "employed_months_12": ("Måneder i ordinær beskæftigelse, seneste 12", "Months in ordinary employment, last 12"),
+    "employed_months_36": ("Måneder i ordinær beskæftigelse, seneste 36", "Months in ordinary employment, last 36"),
+    "activation_months_36": ("Måneder i løntilskud eller praktik, seneste 36",
+                             "Months in wage subsidy or internship, last 36"),
+    "activation_months_12": ("Måneder i løntilskud eller praktik, seneste 12",
+                             "Months in wage subsidy or internship, last 12"),
+    "ref_month": ("Referencemåned (ÅÅÅÅMM)", "Reference month (YYYYMM)"),
+}
+
+ORIGINS = {
+    "dansk": ("dansk", "Danish"), "danish": ("dansk", "Danish"), "efterkommer": ("efterkommer", "descendant"),
+    "descendant": ("efterkommer", "descendant"),
+    "ikke_vestlig_indvandrer": ("ikke-vestlig indvandrer", "non-Western immigrant"),
+    "nonwestern": ("ikke-vestlig indvandrer", "non-Western immigrant"),
+    "vestlig_indvandrer": ("vestlig indvandrer", "Western immigrant"), "western": ("vestlig indvandrer", "Western immigrant"),
+}
+
+# DREAM code categories (data_schema/codes/dream_codes.csv)
+BENEFIT_CATEGORIES = {
+    "unemployment_insurance": ("dagpenge", "unemployment insurance"),
+    "cash_benefit_jobready": ("kontanthjælp, jobparat", "cash benefit, job-ready"),
+    "cash_benefit_activity": ("kontanthjælp, aktivitetsparat", "cash benefit, not job-ready"),
+    "integration_benefit": ("integrationsydelse", "integration benefit"),
+    "education_benefit_ready": ("uddannelseshjælp, uddannelsesparat", "education benefit, ready"),
+    "education_benefit_activity": ("uddannelseshjælp, aktivitetsparat", "education benefit, not ready"),
+    "flexjob": ("fleksjob", "flex job"),
+    "flexjob_unemployment": ("ledighedsydelse", "flex-job unemployment benefit"),
+    "disability_pension": ("førtidspension", "disability pension"),
+    "early_retirement": ("efterløn", "early retirement"),
+    "health_related": ("helbredsrelateret ydelse", "health-related benefit"),
+    "sickness": ("sygedagpenge", "sickness benefit"),
+    "rehabilitation": ("ressourceforløb/revalidering", "rehabilitation"),
+    "student_grant": ("SU", "student grant"),
+    "maternity": ("barselsdagpenge", "maternity benefit"),
+    "holiday_from_employment": ("feriedagpenge", "holiday pay"),
+    "leave": ("orlov", "leave"),
+    "other_benefit": ("anden ydelse", "other benefit"),
+    "no_benefit": ("ingen ydelse", "no benefit"),
+    "censored_dead": ("død", "dead"),
+    "censored_emigrated": ("udvandret", "emigrated"),
+    "censored_pension": ("folkepension", "state pension"),
 }
 
 GROUPS = {
@@ -202,13 +249,44 @@ def comparison(key, lang="da"):
     return lookup(COMPARISONS, key, lang)
 
 
+def _estimator_base(key: str) -> str | None:
+    """``matched_did_quarterly -> matched_did`` (the longest known estimator the key starts with)."""
+    bases = [b for b in ESTIMATOR_TEXT if str(key).startswith(b + "_")]
+    return max(bases, key=len) if bases else None
+
+
 def estimator(key, lang="da"):
-    return lookup(ESTIMATORS, key, lang)
+    key = str(key)
+    if key in ESTIMATORS:
+        return ESTIMATORS[key][_i(lang)]
+    base = _estimator_base(key)
+    if base:
+        return f"{ESTIMATORS[base][_i(lang)]}, {humanize(key[len(base) + 1:]).lower()}"
+    return humanize(key)
 
 
 def estimator_text(key, lang="da"):
-    v = ESTIMATOR_TEXT.get(str(key))
+    v = ESTIMATOR_TEXT.get(str(key)) or ESTIMATOR_TEXT.get(_estimator_base(key) or "")
     return v[_i(lang)] if v else None
+
+
+def benefit_category(key, lang="da"):
+    return lookup(BENEFIT_CATEGORIES, key, lang)
+
+
+def window(text_: str, lang="da") -> str:
+    """The estimate stage's window text in the report language:
+    ``"months -12..-1 vs 0..35" -> "måned −12 til −1 mod 0 til 35"`` (da) / ``"months −12 to −1 vs. 0 to 35"``."""
+    s = str(text_)
+    da = lang == "da"
+    s = re.sub(r"(-?\d+)\.\.(-?\d+)", lambda m: f"{m[1]} {'til' if da else 'to'} {m[2]}", s)
+    s = re.sub(r"(?<![\w.])-(?=\d)", "\u2212", s)
+    if da:
+        for a, b in ((r"\bmonths\b", "måned"), (r"\bmonth\b", "måned"), (r"\byears\b", "år"), (r"\byear\b", "år"),
+                     (r"\bvs\.?(?=\s)", "mod"), (r"all cohort members", "alle i kohorten"), (r"\bmean of\b", "gennemsnit af"),
+                     (r"\bafter start\b", "efter start")):
+            s = re.sub(a, b, s)
+    return s
 
 
 def robustness_check(key, lang="da"):
@@ -222,7 +300,17 @@ def robustness_check(key, lang="da"):
 
 
 def covariate(key, lang="da"):
-    return lookup(COVARIATES, key, lang)
+    key = str(key)
+    if key in COVARIATES:
+        return COVARIATES[key][_i(lang)]
+    m = re.fullmatch(r"origin[_:\[]?(.+?)\]?", key)
+    if m:
+        o = ORIGINS.get(m[1].lower())
+        return ("Oprindelse: " if lang == "da" else "Origin: ") + (o[_i(lang)] if o else humanize(m[1]).lower())
+    m = re.fullmatch(r"benefit_type[_:\[]?(.+?)\]?", key)
+    if m:
+        return ("Ydelse ved start: " if lang == "da" else "Benefit at start: ") + benefit_category(m[1], lang)
+    return humanize(key)
 
 
 def group(key, lang="da"):

@@ -21,7 +21,7 @@ from pipeline.atomic import atomic_write
 from pipeline.report import fmt, labels
 from pipeline.report.fmt import SUPPRESSED
 
-ESTIMATOR_ORDER = ["matched_did", "att_gt", "event_study", "twfe", "naive"]
+ESTIMATOR_ORDER = ["matched_did", "matched_did_yearly", "matched_did_month", "att_gt", "event_study", "twfe", "naive"]
 SUBGROUP_ORDER = ["all", "ltu_nonwestern", "men", "women", "nonwestern", "other_origin"]
 OUTCOME_ORDER = ["subsidised_or_internship", "subsidised_job", "internship", "employed", "paid_hours", "self_supporting"]
 
@@ -114,6 +114,35 @@ def main_estimator(effects: pd.DataFrame, headline: dict | None = None) -> str:
     return present[0] if present else (str(effects["estimator"].iloc[0]) if len(effects) else "matched_did")
 
 
+def main_rows(effects: pd.DataFrame, main: str, subgroups: list[str]) -> list:
+    """Index of one row per outcome and subgroup: the ``main`` estimator where it exists, else the first
+    estimator of ``ESTIMATOR_ORDER`` (never the naive comparison) that has the outcome; the first window
+    if there are several."""
+    out = []
+    for sg in subgroups:
+        d = effects[effects["subgroup"] == sg]
+        for oc in _order(d["outcome"].astype(str), OUTCOME_ORDER):
+            do = d[d["outcome"] == oc]
+            order = [main] + [e for e in ESTIMATOR_ORDER if e != main] + sorted(set(do["estimator"]) - set(ESTIMATOR_ORDER))
+            for est in [e for e in order if e != "naive"]:
+                de = do[do["estimator"] == est]
+                if len(de):
+                    out.append(de.index[0])
+                    break
+    return out
+
+
+def _se_note(conv: list[str], lang: str) -> str | None:
+    if not conv:
+        return None
+    if max(len(c) for c in conv) > 120:
+        return ("Standardfejl og inferens: se kolonnen se_convention i den maskinlæsbare tabel (CSV) og rapportens bilag."
+                if lang == "da" else
+                "Standard errors and inference: see the column se_convention in the machine-readable table (CSV) and "
+                "the report's appendix.")
+    return ("Standardfejl: " if lang == "da" else "Standard errors: ") + "; ".join(conv) + "."
+
+
 # ---------------------------------------------------------------------------------------------
 # builders
 # ---------------------------------------------------------------------------------------------
@@ -137,8 +166,10 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
     df = sort_effects(df, first_estimator)
     mk = df[[c for c in df.columns if c.startswith("_m_")]].rename(columns=lambda c: c[3:]) if mask is not None else None
     df = df[[c for c in df.columns if not c.startswith("_m_")]]
-    if show_estimator is None:
-        show_estimator = df["estimator"].nunique() > 1
+    key = [c for c in ("outcome", "subgroup", "estimator") if c in df.columns]
+    multi_window = "window" in df.columns and bool(df.duplicated(key, keep=False).any())
+    if show_estimator is None or multi_window:
+        show_estimator = bool(show_estimator) or df["estimator"].nunique() > 1 or multi_window
     da = lang == "da"
     header = []
     if show_subgroup:
@@ -163,7 +194,10 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
         if show_subgroup:
             row.append(labels.subgroup(r["subgroup"], lang))
         if show_estimator:
-            row.append(labels.estimator(r["estimator"], lang))
+            method = labels.estimator(r["estimator"], lang)
+            if multi_window and pd.notna(r.get("window")):
+                method += " – " + labels.window(r["window"], lang)
+            row.append(method)
         row += [eff,
                 _cell(r["se"], supp["se"], lambda x: "(" + fmt.effect_number(x, unit, 2, lang) + ")"),
                 _cell(r["ci_lower"], supp["ci_lower"], lambda _: fmt.ci(r["ci_lower"], r["ci_upper"], unit, 1, lang)),
@@ -177,11 +211,12 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
                      if da else "Effects on shares in percentage points, hours in hours per month. SE in parentheses.")
         notes.append(unit_note)
         windows = list(dict.fromkeys(df["window"].dropna().astype(str))) if "window" in df else []
-        if windows:
-            notes.append(("Måleperiode: " if da else "Outcome window: ") + "; ".join(windows) + ".")
+        if windows and not multi_window:
+            notes.append(("Måleperiode: " if da else "Outcome window: ")
+                         + "; ".join(labels.window(w, lang) for w in windows) + ".")
         conv = list(dict.fromkeys(df["se_convention"].dropna().astype(str))) if "se_convention" in df else []
-        if conv:
-            notes.append(("Standardfejl: " if da else "Standard errors: ") + "; ".join(conv) + ".")
+        if _se_note(conv, lang):
+            notes.append(_se_note(conv, lang))
     notes += _notes(lang, min_cell, stars=True, suppressed=any_supp)
     data = df.copy()
     data.insert(data.columns.get_loc("p_value") + 1, "stars", [fmt.stars(p) for p in data["p_value"]])

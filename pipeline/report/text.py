@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline.report import fmt, labels
-from pipeline.report.tables import OUTCOME_ORDER, Table, main_estimator, sort_effects
+from pipeline.report.tables import OUTCOME_ORDER, Table, main_estimator, main_rows, sort_effects
 
 _ESC = re.compile(r"([\\#*_`$<>@\[\]~/=\-+])")
 
@@ -56,6 +56,8 @@ class ReportInputs:
     version: str = ""
     balance: pd.DataFrame | None = None
     subgroup_tables: list[str] = field(default_factory=list)
+    dream_codes: pd.DataFrame | None = None      # data_schema/codes/dream_codes.csv
+    target_groups: dict | None = None            # params target_groups
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,31 +197,45 @@ def headline_paragraphs(h: dict, sp: dict, lang: str) -> list[str]:
     return out
 
 
-def outcome_bullet(r: pd.Series, lang: str) -> str:
+def outcome_bullet(r: pd.Series, lang: str, main: str | None = None) -> str:
     unit = str(r.get("unit", "share"))
     lab = labels.outcome(r["outcome"], lang)
     if pd.isna(r["estimate"]):
         return esc(f"{lab}: " + _t(lang, "kan ikke vises (for få personer).", "cannot be shown (too few persons)."))
     eff = fmt.effect_with_unit(r["estimate"], unit, 1, lang, sign=True)
+    how = ""
+    if main is not None and r["estimator"] != main:
+        how = " " + esc("[" + labels.lc(labels.estimator(r["estimator"], lang))
+                        + (f"; {labels.window(r['window'], lang)}" if pd.notna(r.get("window")) else "") + "]")
     return (strong(lab + ":") + " " + nb(eff) + " (" + nb(ci_phrase(r["ci_lower"], r["ci_upper"], unit, lang)) + "), "
-            + esc(sig_word(r["ci_lower"], r["ci_upper"], lang)) + ".")
+            + esc(sig_word(r["ci_lower"], r["ci_upper"], lang)) + how + ".")
 
 
 def _main_rows(effects: pd.DataFrame, est: str, subgroup: str) -> pd.DataFrame:
-    d = effects[(effects["estimator"] == est) & (effects["subgroup"] == subgroup)]
-    return sort_effects(d)
+    return sort_effects(effects.loc[main_rows(effects, est, [subgroup])])
 
 
-def _pretrend(rob: pd.DataFrame | None, outcome: str):
+def _check_p(rob: pd.DataFrame | None, check: str, outcome: str):
     if rob is None or rob.empty:
         return None
-    d = rob[(rob["check"] == "pretrend_wald") & (rob["outcome"] == outcome)]
+    d = rob[(rob["check"] == check) & (rob["outcome"] == outcome)]
     return None if d.empty or pd.isna(d["p_value"].iloc[0]) else float(d["p_value"].iloc[0])
 
 
-def _range_other(effects: pd.DataFrame, outcome: str, subgroup: str, main: str) -> tuple[float, float, list[str]] | None:
+def _main_window(effects: pd.DataFrame, h: dict, main: str):
+    m = effects[(effects["outcome"] == h.get("outcome")) & (effects["subgroup"] == h.get("subgroup"))
+                & (effects["estimator"] == main)]
+    return m["window"].iloc[0] if len(m) and "window" in m else None
+
+
+def _range_other(effects: pd.DataFrame, outcome: str, subgroup: str, main: str,
+                 window: str | None = None) -> tuple[float, float, list[str]] | None:
+    """Estimates of the other (non-naive) estimators for the same outcome, subgroup and window: only those
+    measure the same thing."""
     d = effects[(effects["outcome"] == outcome) & (effects["subgroup"] == subgroup)
                 & ~effects["estimator"].isin([main, "naive"]) & effects["estimate"].notna()]
+    if window is not None and "window" in d:
+        d = d[d["window"] == window]
     if d.empty:
         return None
     return float(d["estimate"].min()), float(d["estimate"].max()), list(d["estimator"])
@@ -291,12 +307,15 @@ def build_document(ri: ReportInputs) -> dict:
     others = rows_main[rows_main["outcome"] != hout] if len(rows_main) else rows_main
     if len(rows_main):
         blocks.append(H(2, _t(lang, "Alle udfald", "All outcomes")))
+        mixed = rows_main["estimator"].nunique() > 1
         intro = _t(lang, f"Effekter for {population_phrase(hsub, target, lang)}, beregnet med "
-                         f"{labels.lc(labels.estimator(main, lang))}:",
+                         f"{labels.lc(labels.estimator(main, lang))}"
+                         + (" (hvor et udfald ikke er beregnet sådan, står metoden i kantet parentes):" if mixed else ":"),
                    f"Effects for {population_phrase(hsub, target, lang)}, estimated by "
-                   f"{labels.lc(labels.estimator(main, lang))}:")
+                   f"{labels.lc(labels.estimator(main, lang))}"
+                   + (" (where an outcome was estimated differently, the method is given in brackets):" if mixed else ":"))
         blocks.append(P(esc(intro)))
-        blocks.append(LIST([outcome_bullet(r, lang) for _, r in rows_main.iterrows()]))
+        blocks.append(LIST([outcome_bullet(r, lang, main) for _, r in rows_main.iterrows()]))
 
     # what it means
     blocks.append(H(2, _t(lang, "Hvad betyder det?", "What does it mean?")))
@@ -320,6 +339,8 @@ def build_document(ri: ReportInputs) -> dict:
                               f"is a difference in the share, not a relative increase of {nb(fmt.num(x, 1, lang) + '%')}."))
     nonsig = [labels.lc(labels.outcome(r["outcome"], lang)) for _, r in others.iterrows()
               if pd.notna(r["estimate"]) and fmt.significance(r["ci_lower"], r["ci_upper"]) == 0]
+    head_sig = fmt.significance(h.get("ci_lower"), h.get("ci_upper")) != 0 and not h.get("suppressed")
+    also_da, also_en = ("også ", "also ") if head_sig else ("", "")
     for _, r in others.iterrows():
         if pd.isna(r["estimate"]) or fmt.significance(r["ci_lower"], r["ci_upper"]) == 0:
             continue
@@ -328,17 +349,19 @@ def build_document(ri: ReportInputs) -> dict:
         ci = nb(ci_phrase(r["ci_lower"], r["ci_upper"], u, lang))
         what = esc(labels.lc(labels.outcome(r["outcome"], lang)))
         if u == "hours":
-            meaning.append(_t(lang, f"Indsatsen {'øgede' if up else 'mindskede'} også antallet af {what}: i gennemsnit "
+            meaning.append(_t(lang, f"Indsatsen {'øgede' if up else 'mindskede'} {also_da}antallet af {what}: i gennemsnit "
                                     f"{nb(fmt.hours(abs(r['estimate']), 1, lang))} {'mere' if up else 'mindre'} pr. "
                                     f"person ({ci}).",
-                              f"The programme also {'raised' if up else 'lowered'} {what}: on average "
+                              f"The programme {also_en}{'raised' if up else 'lowered'} {what}: on average "
                               f"{nb(fmt.hours(abs(r['estimate']), 1, lang))} {'more' if up else 'fewer'} per person "
                               f"({ci})."))
         else:
-            meaning.append(_t(lang, f"Vi finder også en statistisk sikker effekt på {what}: "
-                                    f"{nb(fmt.pp(r['estimate'], 1, lang, sign=True))} ({ci}).",
-                              f"We also find a statistically significant effect on {what}: "
-                              f"{nb(fmt.pp(r['estimate'], 1, lang, sign=True))} ({ci})."))
+            meaning.append(_t(lang, f"Vi finder {also_da}en statistisk sikker {'positiv' if up else 'negativ'} effekt på "
+                                    f"{what}: {nb(fmt.pp(r['estimate'], 1, lang, sign=True))} ({ci})"
+                                    + ("." if up else ", dvs. at andelen var lavere med indsatsen end uden."),
+                              f"We {also_en}find a statistically significant {'positive' if up else 'negative'} effect on "
+                              f"{what}: {nb(fmt.pp(r['estimate'], 1, lang, sign=True))} ({ci})"
+                              + ("." if up else ", i.e. the share was lower with the programme than without.")))
     if nonsig:
         meaning.append(esc(_t(lang, f"Vi finder ingen statistisk sikker effekt på {_join(nonsig, lang)}. Det viser ikke, "
                                     "at der ingen effekt er, men at en eventuel effekt er for lille til, at vi kan skelne "
@@ -359,32 +382,50 @@ def build_document(ri: ReportInputs) -> dict:
                "The effects are estimated by comparing with persons who resembled the participants before the start "
                "but lived in housing areas without the programme. The result can be read as the programme's effect if "
                "the two groups would have developed alike without it.")]
-    p = _pretrend(ri.robustness, hout) if hout else None
+    p = _check_p(ri.robustness, "pretrend_wald", hout) if hout else None
     if p is not None:
-        sure.append(_t(lang, f"Før start fulgte grupperne hinanden tæt (test for parallelle forløb: p = {fmt.pvalue(p, lang)}), "
-                             "hvilket støtter antagelsen." if p >= 0.05 else
-                             f"Før start udviklede grupperne sig forskelligt (test for parallelle forløb: "
-                             f"p = {fmt.pvalue(p, lang)}), så resultatet skal tolkes med forsigtighed.",
-                        f"Before the start the groups moved closely together (test of parallel trends: "
-                        f"p = {fmt.pvalue(p, lang)}), which supports the assumption." if p >= 0.05 else
-                        f"Before the start the groups developed differently (test of parallel trends: "
-                        f"p = {fmt.pvalue(p, lang)}), so the result must be read with caution."))
-    rng = _range_other(eff, hout, hsub, main) if hout else None
+        pv = fmt.pvalue(p, lang)
+        if p >= 0.10:
+            sure.append(_t(lang, f"Før start fulgte grupperne hinanden tæt (test for parallelle forløb: p = {pv}), "
+                                 "hvilket støtter antagelsen.",
+                           f"Before the start the groups moved closely together (test of parallel trends: p = {pv}), "
+                           "which supports the assumption."))
+        elif p >= 0.05:
+            sure.append(_t(lang, f"Testen for parallelle forløb før start giver p = {pv}: ingen statistisk sikker forskel, "
+                                 "men heller ikke en klar bekræftelse af antagelsen.",
+                           f"The test of parallel trends before the start gives p = {pv}: no statistically significant "
+                           "difference, but no clear confirmation of the assumption either."))
+        else:
+            sure.append(_t(lang, f"Før start udviklede grupperne sig forskelligt (test for parallelle forløb: p = {pv}), "
+                                 "så resultatet skal tolkes med forsigtighed.",
+                           f"Before the start the groups developed differently (test of parallel trends: p = {pv}), "
+                           "so the result must be read with caution."))
+    pw = _check_p(ri.robustness, "wild_cluster_bootstrap_area", hout) if hout else None
+    if pw is not None:
+        sure.append(_t(lang, "Indsatsen er givet til hele boligområder, og der er få områder. Beregnes usikkerheden på "
+                             f"områdeniveau (wild cluster bootstrap), er p = {fmt.pvalue(pw, lang)}"
+                             + (" – resultatet holder også her." if pw < 0.05 else
+                                " – på dette niveau er resultatet ikke statistisk signifikant."),
+                       "The programme was given to whole housing areas, and there are few areas. With uncertainty "
+                       f"computed at area level (wild cluster bootstrap), p = {fmt.pvalue(pw, lang)}"
+                       + (" – the result holds here too." if pw < 0.05 else
+                          " – at this level the result is not statistically significant.")))
+    rng = _range_other(eff, hout, hsub, main, h.get("window") or _main_window(eff, h, main)) if hout else None
     if rng is not None:
         u = units.get(hout, "share")
         lo_, hi_, ests = rng
         names = _join([labels.lc(labels.estimator(e, lang)) for e in ests], lang)
         a, b = fmt.effect_number(lo_, u, 1, lang), fmt.effect_number(hi_, u, 1, lang)
         if a == b:
-            sure.append(_t(lang, f"Andre beregningsmetoder – {names} – giver samme effekt: "
+            sure.append(_t(lang, f"Andre beregningsmetoder for samme udfald og periode – {names} – giver samme effekt: "
                                  f"{fmt.effect_with_unit(lo_, u, 1, lang)}.",
-                           f"Other estimation methods – {names} – give the same effect: "
-                           f"{fmt.effect_with_unit(lo_, u, 1, lang)}."))
+                           f"Other estimation methods for the same outcome and period – {names} – give the same "
+                           f"effect: {fmt.effect_with_unit(lo_, u, 1, lang)}."))
         else:
-            sure.append(_t(lang, f"Andre beregningsmetoder – {names} – giver effekter mellem {a} og "
-                                 f"{fmt.effect_with_unit(hi_, u, 1, lang)}.",
-                           f"Other estimation methods – {names} – give effects between {a} and "
-                           f"{fmt.effect_with_unit(hi_, u, 1, lang)}."))
+            sure.append(_t(lang, f"Andre beregningsmetoder for samme udfald og periode – {names} – giver effekter mellem "
+                                 f"{a} og {fmt.effect_with_unit(hi_, u, 1, lang)}.",
+                           f"Other estimation methods for the same outcome and period – {names} – give effects "
+                           f"between {a} and {fmt.effect_with_unit(hi_, u, 1, lang)}."))
     sure.append(_t(lang, "Forskelle, som registrene ikke måler – fx motivation eller helbred – kan vi ikke tage højde "
                          "for.",
                    "Differences the registers do not measure – such as motivation or health – cannot be taken into "

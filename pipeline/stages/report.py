@@ -168,10 +168,14 @@ def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[di
     out["effects"] = tables.effects_table(eff_p, lang, min_cell, mask, name="effects",
                                           caption="Alle estimerede effekter" if da else "All estimated effects")
     subs_main = list(dict.fromkeys(["all", hsub]))
+    idx = tables.main_rows(eff_p, main, subs_main)
+    one_method = eff_p.loc[idx, "estimator"].nunique() == 1
     out["effects_main"] = tables.effects_table(
-        eff_p, lang, min_cell, mask, estimators=[main], subgroups=subs_main, name="effects_main",
-        caption=(f"Effekter på alle udfald ({labels.lc(labels.estimator(main, lang))})" if da else
-                 f"Effects on all outcomes ({labels.lc(labels.estimator(main, lang))})"), show_estimator=False)
+        eff_p.loc[idx], lang, min_cell, mask.loc[idx], name="effects_main",
+        caption=("Effekter på alle udfald" + (f" ({labels.lc(labels.estimator(main, lang))})" if one_method else "")
+                 if da else
+                 "Effects on all outcomes" + (f" ({labels.lc(labels.estimator(main, lang))})" if one_method else "")),
+        show_estimator=None if not one_method else False)
     sub_names = []
     if ((eff_p["estimator"] == main) & ~eff_p["subgroup"].isin(subs_main)).any():
         out["effects_subgroups"] = tables.effects_table(
