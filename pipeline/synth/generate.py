@@ -304,7 +304,7 @@ def eindkomst_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers) -> 
     return both.iloc[order].reset_index(drop=True)
 
 
-def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom: dict) -> pd.DataFrame:
+def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom: np.ndarray) -> pd.DataFrame:
     """Yearly BEF snapshots (status 1 January) for persons aged 16+ living in Denmark."""
     sub = pop.subset(idx)
     p = sub.gid
@@ -316,7 +316,7 @@ def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom
         arrived = (sub.arrival_month < 0) | (sub.arrival_month <= m)
         present = arrived & (blk != M.EMIGRATED) & (blk != M.DEAD) & (sub.birth_month + 16 * 12 <= m)
         area, addr, since = residence_at(sub, m, S.seed)
-        kom = np.where(area > 0, np.vectorize(lambda a: areas_kom.get(int(a), 0), otypes=[np.int16])(area),
+        kom = np.where(area > 0, areas_kom[area],
                        ((addr - 2_000_000_000) // 100_000)).astype(np.int16)
         age = (m - sub.birth_month) / 12
         u = uniform(S.seed, p, m, 60)
@@ -372,7 +372,8 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     pop = make_population(n, S.seed, S.cfg, areas, S.prog_area_ids, countries, municipalities)
     knobs, cal = calibrate(S, pop, params)
     exposed = ever_exposed(pop, S.programme, pop.first_month, S.out_last)
-    areas_kom = dict(zip(areas["OMRAADE_ID"].astype(int), areas["KOM"].astype(np.int16)))
+    areas_kom = np.zeros(int(areas["OMRAADE_ID"].max()) + 1, dtype=np.int16)   # area id -> municipality
+    areas_kom[areas["OMRAADE_ID"].to_numpy()] = areas["KOM"].to_numpy()
     chunk = int(S.cfg.get("chunk_persons", 50_000))
     week_pos = S.week_month - S.out_first
     dream = np.zeros((n, len(S.weeks)), dtype=np.uint16)

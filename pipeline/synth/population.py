@@ -82,7 +82,8 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     pnr = (100_000_000 + rng.choice(900_000_000, size=n, replace=False)).astype(np.int64)
 
     area_ids = areas["OMRAADE_ID"].to_numpy(np.int16)
-    area_kom = dict(zip(areas["OMRAADE_ID"], areas["KOM"]))
+    kom_of_area = np.zeros(int(areas["OMRAADE_ID"].max()) + 1, dtype=np.int16)   # area id -> municipality
+    kom_of_area[areas["OMRAADE_ID"].to_numpy()] = areas["KOM"].to_numpy()
     size = areas["relative_size"].to_numpy(float)
     in_area = uniform(seed, p, 0, 1) < cfg["share_in_areas"]
     area0 = np.where(in_area, area_ids[choice(seed, p, 2, size)], 0).astype(np.int16)
@@ -141,7 +142,7 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     wage = np.clip(175 + 45 * theta + 25 * normal(seed, p, 0, 14), 125, 450).astype(np.float32)
 
     koms = municipalities["KOM"].to_numpy(np.int16)
-    home_kom = np.where(area0 > 0, np.vectorize(area_kom.get, otypes=[np.int16])(np.where(area0 > 0, area0, area_ids[0])),
+    home_kom = np.where(area0 > 0, kom_of_area[area0],
                         koms[choice(seed, p, 15, np.ones(len(koms)))]).astype(np.int16)
     addr0 = address_id(area0, home_kom, (uniform(seed, p, 0, 16) * 5000).astype(np.int64))
 
@@ -160,7 +161,7 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
         dest = np.where(cur_area > 0,
                         np.select([u < 0.30, u < 0.45], [cur_area, other_area], 0),
                         np.where(u < 0.25 * sig_neg_theta, other_area, 0)).astype(np.int16)
-        kom_new = np.where(dest > 0, np.vectorize(area_kom.get, otypes=[np.int16])(np.where(dest > 0, dest, area_ids[0])), cur_kom)
+        kom_new = np.where(dest > 0, kom_of_area[dest], cur_kom)
         # February-December: one move between two 1 January snapshots at most
         month = start + 12 * y + 1 + (uniform(seed, p, s, 23) * 11).astype(np.int32)
         moves &= month > arrival
