@@ -169,8 +169,8 @@ def effects_with_small_subgroup() -> pd.DataFrame:
                        ("other_origin", 83, 250)):
         rows.append({"outcome": "employed", "subgroup": sg, "estimator": "matched_did", "estimate": 0.02, "se": 0.01,
                      "ci_lower": 0.0, "ci_upper": 0.04, "p_value": 0.04, "n_treated": nt, "n_control": nc,
-                     "mean_treated_pre": 0.05, "mean_treated_post": 0.1, "mean_comparison_pre": 0.05,
-                     "mean_comparison_post": 0.08, "unit": "share"})
+                     "mean_treated_pre": 0.30, "mean_treated_post": 0.4, "mean_comparison_pre": 0.30,
+                     "mean_comparison_post": 0.38, "unit": "share"})
     return pd.DataFrame(rows)
 
 
@@ -195,6 +195,30 @@ def test_subgroup_partitions_complementary_suppression():
     v = check_frame(naive, M)
     assert any(x.rule == "complementary" and "subgroup=women" in x.cell and "n_treated" in x.cell for x in v)
     assert {r["reason"].split(":")[0] for r in log} >= {"fewer than 5 persons", "complementary"}
+
+
+def test_shares_resting_on_few_persons_with_the_outcome():
+    """2 of 534 persons on a benefit is a cell of 2 persons, even though the share's denominator is large."""
+    eff = effects_with_small_subgroup().iloc[[0]].assign(mean_treated_pre=2 / 203, mean_comparison_post=1 - 3 / 600)
+    out, log = D.protect_share_counts(eff, M)
+    assert pd.isna(out["mean_treated_pre"].iloc[0]) and pd.isna(out["mean_comparison_post"].iloc[0])
+    assert out["mean_treated_post"].iloc[0] == 0.4 and out["estimate"].iloc[0] == 0.02
+    v = check_frame(eff, M)
+    assert {x.cell.split("column ")[1] for x in v} == {"mean_treated_pre", "mean_comparison_post"}
+    assert check_frame(out, M) == []
+    bal = pd.DataFrame({"covariate": ["age", "age", "dead", "dead"], "sample": ["unmatched", "matched"] * 2,
+                        "mean_treated": [44.0, 44.0, 2 / 534, 2 / 534], "mean_control": [41.0, 43.9, 0.01, 0.004],
+                        "smd": [0.3, 0.01, -0.05, 0.0], "var_ratio": [1.0] * 4, "ecdf_mean": [0.1] * 4,
+                        "ecdf_max": [0.2] * 4, "n_treated": [534] * 4, "n_control": [896, 534, 896, 534]})
+    assert check_frame(bal, M)
+    pb, _ = D.protect_balance(bal, M)
+    assert pb.loc[pb.covariate == "dead", ["mean_treated", "smd"]].isna().all().all()
+    assert pb.loc[pb.covariate == "age", "mean_treated"].notna().all()
+    assert check_frame(pb, M) == []
+    means = pd.DataFrame({"outcome": ["internship"] * 2, "subgroup": ["all"] * 2, "event_time": [0, 1],
+                          "group": ["treated"] * 2, "mean": [3 / 534, 40 / 534], "n_persons": [534, 534]})
+    pm, _ = protect_means(means, M, share_outcomes={"internship"})
+    assert pd.isna(pm["mean"].iloc[0]) and pm["mean"].iloc[1] == 40 / 534
 
 
 def test_means_partitions_remove_points():
@@ -264,9 +288,9 @@ def test_check_file_names_file_line_and_column(tmp_path):
     p = tmp_path / "effects.csv"
     eff = effects_with_small_subgroup()
     eff.to_csv(p, index=False)
-    v = check_file(p, M)
-    assert len([x for x in v if x.rule == "min_cell"]) == 1
-    x = next(x for x in v if x.rule == "min_cell")
+    v = [x for x in check_file(p, M) if x.rule == "min_cell" and x.cell.endswith("column n_treated")]
+    assert len(v) == 1
+    x = v[0]
     assert x.file == str(p) and "line 4" in x.cell and "subgroup=women" in x.cell and "column n_treated" in x.cell
     assert "fewer than 5 persons" in str(x)
 

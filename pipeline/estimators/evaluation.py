@@ -54,14 +54,15 @@ def event_panel(units: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int
 def yearly_panel(ep: pd.DataFrame, outcomes=YEARLY_OUTCOMES) -> pd.DataFrame:
     """Unit x event-year panel: "at least one month with the indicator" in event year k (k = 1, 2, ...
     for months 0-11, 12-23, ...; k = -1, -2, ... for months -12..-1, ...). A unit-year counts when the
-    unit is uncensored in the first month of the year; censored months later in the year count as 0."""
+    outcome is observed in the first month of the year; censored months later in the year count as 0."""
     e = ep["event_time"].to_numpy()
     k = np.where(e >= 0, e // 12 + 1, -((-e - 1) // 12) - 1)
     d = ep.assign(year=k)
-    first = d.drop_duplicates(["unit", "year"]).set_index(["unit", "year"])["self_supporting"].notna()
+    firsts = d.drop_duplicates(["unit", "year"]).set_index(["unit", "year"])[list(outcomes)].notna()
     agg = d.groupby(["unit", "year"], sort=True)[list(outcomes)].max()
-    ok = first.reindex(agg.index).to_numpy()
-    agg = agg.where(np.repeat(ok[:, None], agg.shape[1], axis=1))
+    # a unit-year counts for an outcome when the outcome is observed in the year's first month (not censored;
+    # for paid-hours based outcomes also eIndkomst has started), so partly observed years do not count
+    agg = agg.where(firsts.reindex(agg.index).to_numpy())
     keys = d.drop_duplicates("unit").set_index("unit")[["PNR", "treated", "weights", "OMRAADE_ID", "ref_month", "nonwestern"]]
     out = agg.reset_index().merge(keys, left_on="unit", right_index=True)
     return out.rename(columns={"year": "event_time"})

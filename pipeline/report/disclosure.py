@@ -249,6 +249,7 @@ def _describe(row: pd.Series, keys: Sequence[str]) -> str:
 
 def _log(table: str, cell: str, column: str, kind: str, min_cell: int) -> dict:
     reason = {"primary": f"fewer than {min_cell} persons",
+              "share": f"share rests on fewer than {min_cell} persons with (or without) the outcome",
               "complementary": "complementary: would allow a suppressed number to be recomputed by subtraction",
               "merged": f"merged with a neighbouring bin (fewer than {min_cell} persons)"}[kind]
     return {"table": table, "cell": cell, "column": column, "action": "merged" if kind == "merged" else "suppressed",
@@ -376,9 +377,11 @@ def protect_effects(effects: pd.DataFrame, min_cell: int = MIN_CELL,
 
 def protect_means(means: pd.DataFrame, min_cell: int = MIN_CELL,
                   partitions: dict[str, list[tuple[str, ...]]] = PARTITIONS,
-                  table: str = "means") -> tuple[pd.DataFrame, list[dict]]:
+                  table: str = "means", share_outcomes: Iterable[str] = ()) -> tuple[pd.DataFrame, list[dict]]:
     """Mean outcome by month: points behind fewer than ``min_cell`` persons are removed, and so are
-    subgroup points that would reveal them by subtraction (mean x n adds up over subgroups)."""
+    subgroup points that would reveal them by subtraction (mean x n adds up over subgroups). For outcomes in
+    ``share_outcomes`` (0/1 outcomes) a point is also removed when fewer than ``min_cell`` persons have (or
+    lack) the outcome."""
     df = means.copy()
     n_cols = [c for c in n_columns(df.columns)]
     if "subgroup" in df.columns:
@@ -390,10 +393,17 @@ def protect_means(means: pd.DataFrame, min_cell: int = MIN_CELL,
         comp = np.zeros(len(df), bool)
     keys = _key_columns(df)
     vals = [c for c in df.columns if c not in keys]
+    share_rows = np.zeros(len(df), bool)
+    shares = set(share_outcomes)
+    if shares and "outcome" in df.columns and "mean" in df.columns and n_cols:
+        share_rows = (df["outcome"].isin(shares).to_numpy() & small_share(df["mean"], df[n_cols[0]], min_cell)
+                      & ~primary & ~comp)
     log = [_log(table, _describe(df.iloc[i], keys), ",".join(vals), "primary", min_cell) for i in np.flatnonzero(primary)]
     log += [_log(table, _describe(df.iloc[i], keys), ",".join(vals), "complementary", min_cell)
             for i in np.flatnonzero(comp)]
+    log += [_log(table, _describe(df.iloc[i], keys), "mean", "share", min_cell) for i in np.flatnonzero(share_rows)]
     df = _blank(df, primary | comp, vals)
+    df = _blank(df, share_rows, ["mean"])
     return df, log
 
 
@@ -512,10 +522,82 @@ def coarsen_bins(bins: pd.DataFrame, min_cell: int = MIN_CELL, by: Sequence[str]
     return res, log
 
 
+NOT_BINARY = {"distance", "ps", "pscore", "propensity", "propensity_score", "weights", "weight"}
+
+
+def small_share(share, n, min_cell: int = MIN_CELL) -> np.ndarray:
+    """True where a share of ``n`` persons rests on fewer than ``min_cell`` persons *with* the attribute
+    (``share * n``) or *without* it (``(1 - share) * n``): e.g. 2 of 534 on sickness benefit. Zero is allowed."""
+    s = pd.to_numeric(pd.Series(share), errors="coerce").to_numpy(float)
+    n = pd.to_numeric(pd.Series(n), errors="coerce").to_numpy(float)
+    k = np.round(s * n)
+    c = np.round((1 - s) * n)
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(((k > 0) & (k < min_cell)) | ((c > 0) & (c < min_cell)), nan=False).astype(bool)
+
+
+def _binary_covariates(balance: pd.DataFrame) -> set:
+    """Covariates whose means are all within [0, 1] (dummies; the propensity score excluded)."""
+    vals = balance.groupby("covariate")[["mean_treated", "mean_control"]].agg(["min", "max"])
+    lo = vals.xs("min", axis=1, level=1).min(axis=1)
+    hi = vals.xs("max", axis=1, level=1).max(axis=1)
+    return {c for c in vals.index if lo[c] >= 0 and hi[c] <= 1 and _norm(c) not in NOT_BINARY}
+
+
+SHARE_PAIRS = (("mean_treated_pre", "n_treated"), ("mean_treated_post", "n_treated"),
+               ("mean_comparison_pre", "n_control"), ("mean_comparison_post", "n_control"),
+               ("treated_share", "n_treated"))
+
+
+def protect_share_counts(df: pd.DataFrame, min_cell: int = MIN_CELL, table: str = "effects",
+                         pairs=SHARE_PAIRS) -> tuple[pd.DataFrame, list[dict]]:
+    """Rows with ``unit == "share"``: blank a mean (a share) resting on fewer than ``min_cell`` persons with
+    or without the outcome."""
+    df = df.copy()
+    log = []
+    if "unit" not in df.columns:
+        return df, log
+    is_share = (df["unit"] == "share").to_numpy()
+    keys = _key_columns(df)
+    for col, ncol in pairs:
+        if col not in df.columns or ncol not in df.columns:
+            continue
+        bad = is_share & small_share(df[col], df[ncol], min_cell)
+        for i in np.flatnonzero(bad):
+            log.append(_log(table, _describe(df.iloc[i], keys), col, "share", min_cell))
+        df = _blank(df, bad, [col])
+    return df, log
+
+
+def protect_balance(balance: pd.DataFrame, min_cell: int = MIN_CELL,
+                    table: str = "balance") -> tuple[pd.DataFrame, list[dict]]:
+    """Balance rows: blanked when a group has fewer than ``min_cell`` persons, or when a dummy covariate's share
+    rests on fewer than ``min_cell`` persons with (or without) the characteristic."""
+    out, log = protect_rows(balance, min_cell, ["n_treated", "n_control"], table=table)
+    binary = _binary_covariates(balance)
+    if not binary:
+        return out, log
+    isb = balance["covariate"].isin(binary).to_numpy()
+    bad = isb & (small_share(balance["mean_treated"], balance["n_treated"], min_cell)
+                 | small_share(balance["mean_control"], balance["n_control"], min_cell))
+    keys = _key_columns(out)
+    vals = [c for c in out.columns if c not in keys and c not in ("n_treated", "n_control")]
+    for i in np.flatnonzero(bad & out["mean_treated"].notna().to_numpy()):
+        log.append(_log(table, _describe(out.iloc[i], keys), ",".join(vals), "share", min_cell))
+    return _blank(out, bad, vals), log
+
+
 def protect_headline(headline: dict, min_cell: int = MIN_CELL) -> tuple[dict, list[dict]]:
     """The headline numbers are withheld if the treated or the comparison group has fewer than ``min_cell``."""
     h = dict(headline)
     small = [k for k in ("n_treated", "n_control") if h.get(k) is not None and 0 < float(h[k]) < min_cell]
+    if not small and h.get("unit", "share") == "share" and h.get("treated_share") is not None \
+            and h.get("n_treated") is not None and small_share(h["treated_share"], h["n_treated"], min_cell)[0]:
+        # the treated share (and the comparison share = treated share - effect) would reveal a small count
+        h["treated_share"] = h["comparison_share"] = h["extra_persons"] = None
+        h["suppressed_shares"] = True
+        return h, [_log("headline", f"outcome={h.get('outcome')}, subgroup={h.get('subgroup')}",
+                        "treated_share,comparison_share,extra_persons", "share", min_cell)]
     if not small:
         return h, []
     for k in list(h):
@@ -564,14 +646,18 @@ def protect_inputs(inputs: dict, min_cell: int = MIN_CELL,
     if "effects" in inputs:
         out["effects"], lg = protect_effects(inputs["effects"], min_cell, partitions)
         log += lg
+        out["effects"], lg = protect_share_counts(out["effects"], min_cell)
+        log += lg
     if "headline" in inputs:
         out["headline"], lg = protect_headline(inputs["headline"], min_cell)
         log += lg
     if "means" in inputs:
-        out["means"], lg = protect_means(inputs["means"], min_cell, partitions)
+        eff = inputs.get("effects")
+        shares = (set(eff.loc[eff["unit"] == "share", "outcome"]) if eff is not None and "unit" in eff.columns else set())
+        out["means"], lg = protect_means(inputs["means"], min_cell, partitions, share_outcomes=shares)
         log += lg
     if "balance" in inputs:
-        out["balance"], lg = protect_rows(inputs["balance"], min_cell, ["n_treated", "n_control"], table="balance")
+        out["balance"], lg = protect_balance(inputs["balance"], min_cell)
         log += lg
     if "overlap" in inputs:
         out["overlap"], lg = coarsen_bins(inputs["overlap"], min_cell)
@@ -625,6 +711,20 @@ def check_frame(df: pd.DataFrame, min_cell: int = MIN_CELL, name: str = "table")
         for i in np.flatnonzero(missing_n & has_val):
             c = next(c for c in need if pd.notna(df[c].iloc[i]))
             out.append(Violation(name, _cell(df, i, keys, c), "min_cell", "mean/share published without its person count"))
+    # shares resting on few persons with (or without) the outcome
+    if "unit" in df.columns:
+        is_share = (df["unit"] == "share").to_numpy()
+        for col, ncol in SHARE_PAIRS:
+            if col in df.columns and ncol in df.columns:
+                for i in np.flatnonzero(is_share & small_share(df[col], df[ncol], min_cell)):
+                    out.append(Violation(name, _cell(df, i, keys, col), "min_cell",
+                                         f"share rests on fewer than {min_cell} persons with (or without) the outcome"))
+    if {"covariate", "mean_treated", "mean_control", "n_treated", "n_control"} <= set(df.columns):
+        isb = df["covariate"].isin(_binary_covariates(df)).to_numpy()
+        for col, ncol in (("mean_treated", "n_treated"), ("mean_control", "n_control")):
+            for i in np.flatnonzero(isb & small_share(df[col], df[ncol], min_cell)):
+                out.append(Violation(name, _cell(df, i, keys, col), "min_cell",
+                                     f"share of a dummy covariate rests on fewer than {min_cell} persons"))
     # recomputation by subtraction
     if "step" in df.columns or "trin" in df.columns:
         for c in ncols:
@@ -696,6 +796,9 @@ def check_sidecar(meta: dict, min_cell: int = MIN_CELL, name: str = "figure") ->
             out.append(Violation(name, where, "min_cell", "no person count for this plotted point"))
         elif 0 < float(n) < min_cell:
             out.append(Violation(name, where, "min_cell", f"plotted point rests on fewer than {min_cell} persons"))
+        elif p.get("count") is not None and (0 < float(p["count"]) < min_cell or 0 < float(n) - float(p["count"]) < min_cell):
+            out.append(Violation(name, where, "min_cell",
+                                 f"plotted share rests on fewer than {min_cell} persons with (or without) the outcome"))
     return out
 
 

@@ -23,7 +23,7 @@ from matplotlib.ticker import Formatter, MaxNLocator  # noqa: E402
 
 from pipeline.atomic import atomic_write, write_json  # noqa: E402
 from pipeline.report import fmt, labels  # noqa: E402
-from pipeline.report.disclosure import figure_sidecar  # noqa: E402
+from pipeline.report.disclosure import figure_sidecar, small_share  # noqa: E402
 
 STYLE = {
     "font.family": "DejaVu Sans",
@@ -87,6 +87,10 @@ def _months_label(lang: str) -> str:
     return "Måneder i forhold til start" if lang == "da" else "Months relative to start"
 
 
+def _small_share(m, n, min_cell: int) -> bool:
+    return bool(small_share([m], [n], min_cell)[0])
+
+
 def _n_ok(n, min_cell: int) -> bool:
     return pd.notna(n) and float(n) >= min_cell
 
@@ -140,12 +144,21 @@ def means_figure(means: pd.DataFrame, unit: str = "share", lang: str = "da",
         ax = fig.add_subplot(1, 1, 1)
         for g, colour, style in (("treated", C_TREATED, "-"), ("comparison", C_COMPARISON, "--")):
             d = means[(means["group"] == g)].sort_values("event_time")
-            d = d[[_n_ok(n, min_cell) and pd.notna(m) for n, m in zip(d["n_persons"], d["mean"])]]
-            if d.empty:
+            ok = [_n_ok(n, min_cell) and pd.notna(m) and not (unit == "share" and _small_share(m, n, min_cell))
+                  for n, m in zip(d["n_persons"], d["mean"])]
+            if not any(ok):
                 continue
-            ax.plot(d["event_time"].to_numpy(float), d["mean"].to_numpy(float) * scale, color=colour, linestyle=style,
-                    linewidth=1.4, label=labels.group(g, lang))
-            points += [{"series": g, "x": int(e), "n": int(n)} for e, n in zip(d["event_time"], d["n_persons"])]
+            # suppressed months are gaps in the line, not interpolated
+            y = d["mean"].to_numpy(float).copy()
+            y[~pd.Series(ok).to_numpy()] = float("nan")
+            ax.plot(d["event_time"].to_numpy(float), y * scale, color=colour, linestyle=style, linewidth=1.4,
+                    marker="o" if sum(ok) < len(ok) else None, markersize=1.8, label=labels.group(g, lang))
+            d = d[ok]
+            if unit == "share":      # persons with the outcome: lets the export check verify the share too
+                points += [{"series": g, "x": int(e), "n": int(n), "count": int(round(m * n))}
+                           for e, n, m in zip(d["event_time"], d["n_persons"], d["mean"])]
+            else:
+                points += [{"series": g, "x": int(e), "n": int(n)} for e, n in zip(d["event_time"], d["n_persons"])]
         ax.axvline(-0.5, color=C_GREY, linewidth=0.8, linestyle="--")
         ax.text(-0.5, 1.0, "  start", transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8, color=C_GREY)
         ax.set_xlabel(_months_label(lang))
@@ -216,19 +229,23 @@ def overlap_figure(overlap: pd.DataFrame, lang: str = "da", min_cell: int = 5) -
                 width = (d["bin_upper"] - d["bin_lower"]).to_numpy(float)
                 dens = d["n_persons"].to_numpy(float) / total / width
                 ax.bar(d["bin_lower"].to_numpy(float), sign * dens, width=width, align="edge", color=colour, alpha=0.75,
-                       edgecolor="white", linewidth=0.5, label=labels.group(g, lang))
+                       edgecolor="white", linewidth=0.5,
+                       label=labels.group(g, lang) if g == "treated" else ("Sammenligningsgruppe" if da else "Comparison group"))
                 points += [{"series": g if s is None else f"{s}:{g}", "x": f"{lo:g}-{hi:g}", "n": int(n)}
                            for lo, hi, n in zip(d["bin_lower"], d["bin_upper"], d["n_persons"])]
             ax.axhline(0, color="black", linewidth=0.7)
             ax.set_xlim(0, 1)
-            ax.set_xlabel("Propensity score (sandsynlighed for at være i indsatsgruppen)" if da
-                          else "Propensity score (probability of being in the programme group)")
+            if len(samples) == 1:
+                ax.set_xlabel("Propensity score (sandsynlighed for at være i indsatsgruppen)" if da
+                              else "Propensity score (probability of being in the programme group)")
+            else:
+                ax.set_xlabel("Propensity score")
             ax.set_ylabel("Tæthed" if da else "Density")
             ax.yaxis.set_major_formatter(_AbsFormatter(lang))
             ax.xaxis.set_major_formatter(LocaleFormatter(lang))
             if s is not None:
                 ax.set_title(labels.sample(s, lang))
-            ax.legend(loc="upper right", frameon=False)
+            ax.legend(loc="upper right", frameon=False, fontsize=7 if len(samples) > 1 else 8)
         fig.tight_layout()
     return fig, points
 

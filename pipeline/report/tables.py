@@ -47,7 +47,7 @@ class Table:
                 "align": self.align, "notes": self.notes,
                 "header_groups": [list(g) for g in self.header_groups] if self.header_groups else None,
                 "sections": {str(k): v for k, v in sorted(self.sections.items())},
-                "widths": self.widths}
+                "widths": self.widths, "breakable": len(self.rows) + len(self.sections) > 14}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +297,8 @@ def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
         vals = balance.loc[balance["covariate"] == cov, ["mean_treated", "mean_control"]].to_numpy(float)
         share = bool(np.nanmax(np.abs(vals)) <= 1.0) if np.isfinite(vals).any() else False
         f = (lambda x: fmt.pct(x, 1, lang)) if share else (lambda x: fmt.num(x, 1, lang))
+        if "month" in str(cov) and not share and np.nanmin(np.abs(vals)) > 100000:     # YYYYMM: a date, not a count
+            f = (lambda x: f"{x:.0f}")
         row = [labels.covariate(cov, lang)]
         for s in samples:
             if (cov, s) not in by:

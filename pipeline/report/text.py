@@ -68,8 +68,9 @@ def H(level: int, text: str, label: str | None = None) -> dict:
     return {"kind": "heading", "level": level, "body": esc(text), "label": label}
 
 
-def P(markup: str) -> dict:
-    return {"kind": "par", "body": markup}
+def P(markup: str, sticky: bool = False) -> dict:
+    """A paragraph; ``sticky`` keeps it on the same page as the block after it (e.g. the figure it introduces)."""
+    return {"kind": "par", "body": markup, "sticky": sticky}
 
 
 def LIST(items: list[str]) -> dict:
@@ -222,6 +223,13 @@ def _check_p(rob: pd.DataFrame | None, check: str, outcome: str):
     return None if d.empty or pd.isna(d["p_value"].iloc[0]) else float(d["p_value"].iloc[0])
 
 
+def _placebo_ok(r: pd.Series) -> bool:
+    """A placebo estimate should not be significant (CI from estimate and SE, else the p-value)."""
+    if pd.notna(r.get("estimate")) and pd.notna(r.get("se")):
+        return fmt.significance(r["estimate"] - 1.959964 * r["se"], r["estimate"] + 1.959964 * r["se"]) == 0
+    return pd.isna(r.get("p_value")) or float(r["p_value"]) >= 0.05
+
+
 def _main_window(effects: pd.DataFrame, h: dict, main: str):
     m = effects[(effects["outcome"] == h.get("outcome")) & (effects["subgroup"] == h.get("subgroup"))
                 & (effects["estimator"] == main)]
@@ -262,7 +270,8 @@ def build_document(ri: ReportInputs) -> dict:
     n_c = meta.get("n_comparison", h.get("n_control"))
     areas = sp.get("programme_areas") or {}
     starts = sorted({int(v) for v in areas.values()}) if areas else []
-    target = sp.get("target_group")
+    target = sp.get("target_group") or meta.get("target_group")
+    period = _period(meta, sp, lang)
     blocks: list[dict] = []
     appendix: list[dict] = []
 
@@ -402,14 +411,23 @@ def build_document(ri: ReportInputs) -> dict:
                            "so the result must be read with caution."))
     pw = _check_p(ri.robustness, "wild_cluster_bootstrap_area", hout) if hout else None
     if pw is not None:
+        pv = fmt.pvalue(pw, lang)
+        if pw < 0.05 and head_sig:
+            tail = _t(lang, " – resultatet holder også her.", " – the result holds here too.")
+        elif pw >= 0.05 and head_sig:
+            tail = _t(lang, " – på dette niveau er resultatet ikke statistisk signifikant, så det skal tolkes med "
+                            "forsigtighed.",
+                      " – at this level the result is not statistically significant, so it must be read with caution.")
+        elif pw >= 0.05:
+            tail = _t(lang, " – heller ikke her er resultatet statistisk signifikant.",
+                      " – the result is not statistically significant here either.")
+        else:
+            tail = _t(lang, " (robusthedstabellen viser, hvilken sammenligning testen gælder).",
+                      " (the robustness table shows which comparison the test refers to).")
         sure.append(_t(lang, "Indsatsen er givet til hele boligområder, og der er få områder. Beregnes usikkerheden på "
-                             f"områdeniveau (wild cluster bootstrap), er p = {fmt.pvalue(pw, lang)}"
-                             + (" – resultatet holder også her." if pw < 0.05 else
-                                " – på dette niveau er resultatet ikke statistisk signifikant."),
+                             f"områdeniveau (wild cluster bootstrap), er p = {pv}" + tail,
                        "The programme was given to whole housing areas, and there are few areas. With uncertainty "
-                       f"computed at area level (wild cluster bootstrap), p = {fmt.pvalue(pw, lang)}"
-                       + (" – the result holds here too." if pw < 0.05 else
-                          " – at this level the result is not statistically significant.")))
+                       f"computed at area level (wild cluster bootstrap), p = {pv}" + tail))
     rng = _range_other(eff, hout, hsub, main, h.get("window") or _main_window(eff, h, main)) if hout else None
     if rng is not None:
         u = units.get(hout, "share")
@@ -497,8 +515,8 @@ def build_document(ri: ReportInputs) -> dict:
     if synthetic:
         data_txt += " " + _t(lang, "Her er registrene erstattet af syntetiske data med samme opbygning.",
                              "Here the registers are replaced by synthetic data with the same layout.")
-    if meta.get("period"):
-        data_txt += " " + _t(lang, "Periode: ", "Period: ") + str(meta["period"]).rstrip(".") + "."
+    if period:
+        data_txt += " " + _t(lang, "Periode: ", "Period: ") + period.rstrip(".") + "."
     blocks.append(P(esc(data_txt)))
     blocks.append(H(2, _t(lang, "Hvem indgår", "Who is included")))
     blocks.append(P(esc(_t(
@@ -547,21 +565,21 @@ def build_document(ri: ReportInputs) -> dict:
                                "find good comparison persons where the two distributions overlap."))))
         blocks.append(FIG(ri.figures["overlap"], "92%"))
     blocks.append(H(2, _t(lang, "Sådan beregner vi effekten", "How the effect is estimated")))
-    present = [e for e in ["matched_did", "att_gt", "event_study", "twfe", "naive"] if e in set(eff["estimator"])]
-    present = [main] + [e for e in present if e != main]
-    items = [esc(labels.estimator_text(e, lang)) for e in present if labels.estimator_text(e, lang)]
+    present = [main] + [e for e in sort_effects(eff[["estimator"]].drop_duplicates())["estimator"] if e != main]
+    items = [esc(t) for t in dict.fromkeys(labels.estimator_text(e, lang) for e in present) if t]
     if items:
         blocks.append(P(esc(_t(lang, f"Hovedmetoden er {labels.lc(labels.estimator(main, lang))}. Metoderne i rapporten:",
                                f"The main method is {labels.lc(labels.estimator(main, lang))}. Methods in this report:"))))
         blocks.append(LIST(items))
-    conv = list(dict.fromkeys(eff["se_convention"].dropna().astype(str))) if "se_convention" in eff else []
     blocks.append(P(esc(_t(
-        lang, "Usikkerheden angives med et 95 %-konfidensinterval: det interval, der med 95 % sandsynlighed dækker den "
-              "sande effekt, hvis metodens antagelser holder. Et resultat kaldes statistisk signifikant, når hele "
-              "intervallet ligger på samme side af nul." + (f" Standardfejl: {conv[0]}." if conv else ""),
-        "Uncertainty is given as a 95% confidence interval: an interval that covers the true effect with 95% "
-        "probability if the method's assumptions hold. A result is called statistically significant when the whole "
-        "interval is on one side of zero." + (f" Standard errors: {conv[0]}." if conv else "")))))
+        lang, "Usikkerheden angives med et 95 %-konfidensinterval. Intervaller beregnet på denne måde indeholder den "
+              "sande effekt i 95 % af tilfældene, hvis metodens antagelser holder. Et resultat kaldes statistisk "
+              "signifikant, når hele intervallet ligger på samme side af nul. Standardfejlene tager højde for, at den "
+              "samme person følges over mange måneder; detaljerne står i bilaget.",
+        "Uncertainty is given as a 95% confidence interval. Intervals computed this way contain the true effect in "
+        "95% of cases if the method's assumptions hold. A result is called statistically significant when the whole "
+        "interval is on one side of zero. The standard errors allow for the same person being followed over many "
+        "months; the details are in the appendix."))))
 
     # ---- results -------------------------------------------------------------------------------
     blocks.append(H(1, _t(lang, "Resultater", "Results"), "results"))
@@ -642,29 +660,59 @@ def build_document(ri: ReportInputs) -> dict:
         "before the start? (2) do we find an 'effect' of a false start date, where there can be none? (3) do other "
         "estimation methods give the same result?"))))
     if ri.robustness is not None and not ri.robustness.empty:
+        rob = ri.robustness
         rb = []
-        for _, r in ri.robustness.iterrows():
+        hl = labels.lc(labels.outcome(hout, lang)) if hout else ""
+        for _, r in rob[rob["outcome"] == hout].iterrows():
+            pv = fmt.pvalue(r["p_value"], lang)
             if r["check"] == "pretrend_wald" and pd.notna(r["p_value"]):
                 ok = r["p_value"] >= 0.05
-                rb.append(_t(lang, f"{labels.outcome(r['outcome'], lang)}: " + (
-                    f"ingen tegn på forskellige forløb før start (p = {fmt.pvalue(r['p_value'], lang)})." if ok else
-                    f"forløbene før start er forskellige (p = {fmt.pvalue(r['p_value'], lang)}) – tolk med forsigtighed."),
-                    f"{labels.outcome(r['outcome'], lang)}: " + (
-                    f"no sign of different trends before the start (p = {fmt.pvalue(r['p_value'], lang)})." if ok else
-                    f"trends before the start differ (p = {fmt.pvalue(r['p_value'], lang)}) – read with caution.")))
-            elif r["check"] == "placebo_did" and pd.notna(r["estimate"]):
+                rb.append(_t(lang, f"Parallelle forløb før start ({hl}): " + (
+                    f"ingen tegn på forskellige forløb (p = {pv})." if ok else
+                    f"forløbene er forskellige (p = {pv}) – tolk med forsigtighed."),
+                    f"Parallel trends before the start ({hl}): " + (
+                    f"no sign of different trends (p = {pv})." if ok else
+                    f"the trends differ (p = {pv}) – read with caution.")))
+            elif r["check"] == "placebo_did" and (pd.notna(r["estimate"]) or pd.notna(r["p_value"])):
+                ok = _placebo_ok(r)
                 u = units.get(r["outcome"], "share")
-                ok = fmt.significance(r["estimate"] - 1.959964 * r["se"], r["estimate"] + 1.959964 * r["se"]) == 0 \
-                    if pd.notna(r["se"]) else (pd.notna(r["p_value"]) and r["p_value"] >= 0.05)
-                rb.append(_t(lang, f"Placebo ({labels.lc(labels.outcome(r['outcome'], lang))}): "
-                                   f"{fmt.effect_with_unit(r['estimate'], u, 1, lang)}, " +
-                             ("ikke signifikant, som forventet." if ok else "signifikant – et faresignal."),
-                             f"Placebo ({labels.lc(labels.outcome(r['outcome'], lang))}): "
-                             f"{fmt.effect_with_unit(r['estimate'], u, 1, lang)}, " +
-                             ("not significant, as expected." if ok else "significant – a warning sign.")))
+                est = (fmt.effect_with_unit(r["estimate"], u, 1, lang) + ", ") if pd.notna(r["estimate"]) else ""
+                rb.append(_t(lang, f"Placebo ({hl}): {est}" + ("ikke signifikant, som forventet." if ok else
+                                                                "signifikant – et faresignal."),
+                             f"Placebo ({hl}): {est}" + ("not significant, as expected." if ok else
+                                                         "significant – a warning sign.")))
+            elif r["check"] == "wild_cluster_bootstrap_area" and pd.notna(r["p_value"]):
+                rb.append(_t(lang, f"Usikkerhed på områdeniveau ({hl}): p = {pv}.",
+                             f"Uncertainty at area level ({hl}): p = {pv}."))
+        rest = rob[rob["outcome"] != hout]
+        bad_pre = [labels.lc(labels.outcome(o, lang)) for o in dict.fromkeys(
+            rest[(rest["check"] == "pretrend_wald") & (rest["p_value"] < 0.05)]["outcome"])]
+        bad_pla = [labels.lc(labels.outcome(r["outcome"], lang)) for _, r in rest[rest["check"] == "placebo_did"].iterrows()
+                   if not _placebo_ok(r)]
+        rest_names = [labels.lc(labels.outcome(o, lang)) for o in dict.fromkeys(rest["outcome"])]
+        if rest_names:
+            if not bad_pre and not bad_pla:
+                rb.append(_t(lang, f"{'Det øvrige udfald' if len(rest_names) == 1 else 'De øvrige udfald'} "
+                                   f"({_join(rest_names, lang)}): ingen faresignaler i testene for parallelle forløb og "
+                                   "placebo.",
+                             f"The other outcome{'s' if len(rest_names) > 1 else ''} ({_join(rest_names, lang)}): no "
+                             "warning signs in the parallel-trend and placebo tests."))
+            else:
+                parts = []
+                if bad_pre:
+                    parts.append(_t(lang, f"forskellige forløb før start for {_join(bad_pre, lang)}",
+                                    f"different trends before the start for {_join(bad_pre, lang)}"))
+                if bad_pla:
+                    parts.append(_t(lang, f"signifikant placebo-effekt for {_join(bad_pla, lang)}",
+                                    f"a significant placebo effect for {_join(bad_pla, lang)}"))
+                rb.append(_t(lang, f"De øvrige udfald: {'; '.join(parts)} – effekterne på disse udfald skal tolkes med "
+                                   "forsigtighed.",
+                             f"The other outcomes: {'; '.join(parts)} – the effects on these outcomes must be read "
+                             "with caution."))
         if rb:
             blocks.append(LIST([esc(x) for x in rb]))
-        blocks.append(TABLE(ri.tables["robustness"]) if "robustness" in ri.tables else P(""))
+        if "robustness" in ri.tables:
+            blocks.append(TABLE(ri.tables["robustness"]))
     if "effects_estimators" in ri.tables:
         blocks.append(P(esc(_t(lang, "Tabellen nedenfor sammenligner metoderne for hovedudfaldet. Den naive "
                                      "sammenligning tager ikke højde for forskelle mellem grupperne og vises kun til "
@@ -675,7 +723,7 @@ def build_document(ri: ReportInputs) -> dict:
 
     # ---- appendix ------------------------------------------------------------------------------
     appendix.append(H(1, _t(lang, "Definitioner", "Definitions"), "definitions"))
-    defs = meta.get("data_definitions", meta.get("definitions"))
+    defs = _meta_definitions(meta, lang)
     dream_txt = None
     if isinstance(defs, dict):
         for k, v in defs.items():
@@ -685,23 +733,43 @@ def build_document(ri: ReportInputs) -> dict:
             appendix.append(H(2, _def_title(k, lang)))
             appendix += _def_blocks(v)
     elif defs:
+        appendix.append(H(2, _t(lang, "Udfald og forløb", "Outcomes and spells")))
         appendix += _def_blocks(defs)
+    else:
+        appendix.append(P(esc(_t(lang, "Definitionerne er ikke angivet af estimationstrinnet.",
+                                 "The definitions were not given by the estimation stage."))))
     appendix.append(H(2, _t(lang, "Anvendte DREAM-koder", "DREAM codes used")))
     if dream_txt:
         appendix += _def_blocks(dream_txt)
-    else:
+    code_rows = dream_code_rows(ri.dream_codes, target, ri.target_groups, lang) if ri.dream_codes is not None else []
+    if code_rows:
+        appendix.append(P(esc(_t(lang, "Koderne er de ugentlige ydelseskoder i DREAM; kodelisten med betydninger ligger "
+                                       "i data_schema/codes/dream_codes.csv.",
+                                 "The codes are DREAM's weekly benefit codes; the code list with meanings is in "
+                                 "data_schema/codes/dream_codes.csv."))))
+        appendix.append({"kind": "table", "name": "dream_codes", "caption": _t(lang, "Anvendte DREAM-koder",
+                                                                               "DREAM codes used"),
+                         "header": [_t(lang, "Anvendelse", "Use"), _t(lang, "Koder", "Codes")], "rows": code_rows,
+                         "align": ["l", "l"], "notes": [], "header_groups": None, "sections": {}, "widths": [1.1, 1.9], "breakable": False})
+    elif not dream_txt:
         appendix.append(P(esc(_t(lang, "Ikke angivet.", "Not stated."))))
     opts = meta.get("estimator_options")
     appendix.append(H(1, _t(lang, "Estimation og software", "Estimation and software"), "software"))
     if opts:
         appendix.append(H(2, _t(lang, "Valg i estimationen", "Estimation choices")))
         appendix += _def_blocks(opts)
+    if "se_convention" in eff:
+        conv = eff.dropna(subset=["se_convention"]).drop_duplicates(["estimator"])
+        if len(conv):
+            appendix.append(H(2, _t(lang, "Standardfejl og inferens", "Standard errors and inference")))
+            appendix.append(LIST([strong(labels.estimator(r["estimator"], lang) + ":") + " " + esc(r["se_convention"])
+                                  for _, r in sort_effects(conv).iterrows()]))
     appendix.append(H(2, _t(lang, "Software og parametre", "Software and parameters")))
-    sw = meta.get("software", meta.get("software_versions")) or {}
+    sw = _meta_software(meta)
     sw_rows = [[str(k), str(v)] for k, v in sorted(sw.items())]
     appendix.append({"kind": "table", "name": "software", "caption": _t(lang, "Softwareversioner", "Software versions"),
                      "header": [_t(lang, "Pakke", "Package"), "Version"], "rows": sw_rows, "align": ["l", "l"],
-                     "notes": [], "header_groups": None, "sections": {}, "widths": [0, 0]})
+                     "notes": [], "header_groups": None, "sections": {}, "widths": [0, 0], "breakable": False})
     appendix.append(P(esc(_t(lang, "Parameter-hash (params.yaml): ", "Parameter hash (params.yaml): "))
                       + "#raw(\"" + re.sub(r"[^0-9A-Za-z]", "", str(meta.get("params_hash", ""))) + "\")"
                       + esc(_t(lang, f". Rapporten er lavet med fremskudt-eval {ri.version}. Samme parametre og data "
@@ -730,12 +798,19 @@ def build_document(ri: ReportInputs) -> dict:
         appendix.append(P(esc(_t(
             lang, "Datageneratoren simulerer hver behandlet persons forløb både med og uden indsatsen, så den sande "
                   f"effekt er kendt. {n_ok} af {len(tr)} estimater ligger inden for 3 standardfejl af den sande værdi. "
-                  "Det viser, at metoden genfinder effekterne; det siger intet om virkelige personer.",
+                  + ("Det viser, at metoden genfinder effekterne; det siger intet om virkelige personer." if n_ok == len(tr)
+                     else "Estimater længere fra den sande værdi bør undersøges (skævhed eller for små standardfejl)."),
             "The data generator simulates each treated person's path both with and without the programme, so the "
             f"true effect is known. {n_ok} of {len(tr)} estimates are within 3 standard errors of the true value. "
-            "This shows that the method recovers the effects; it says nothing about real persons."))))
+            + ("This shows that the method recovers the effects; it says nothing about real persons." if n_ok == len(tr)
+               else "Estimates further from the true value should be investigated (bias or too small standard "
+                    "errors).")))))
         appendix.append(TABLE(ri.tables["truth"]))
 
+    for seq in (blocks, appendix):
+        for b, nxt in zip(seq, seq[1:]):
+            if b["kind"] == "par" and nxt["kind"] in ("figure", "table"):
+                b["sticky"] = True
     mark = labels.word("synthetic_mark", lang) if synthetic else None
     return {
         "lang": lang,
@@ -748,7 +823,7 @@ def build_document(ri: ReportInputs) -> dict:
         "keywords": [f"study:{ri.study}", f"disclosure-control:passed min_cell={ri.min_cell}",
                      f"params:{meta.get('params_hash', '')}"] + (["synthetic-data"] if synthetic else []),
         "cover_lines": [x for x in [
-            meta.get("period") and (_t(lang, "Periode: ", "Period: ") + str(meta["period"])),
+            period and (_t(lang, "Periode: ", "Period: ") + period),
             _t(lang, f"Indsatsgruppe: {fmt.integer(n_t, lang)} personer · sammenligningsgruppe: "
                      f"{fmt.integer(n_c, lang)} personer",
                f"Programme group: {fmt.integer(n_t, lang)} persons · comparison group: {fmt.integer(n_c, lang)} persons"),
@@ -762,6 +837,91 @@ def build_document(ri: ReportInputs) -> dict:
         "blocks": blocks,
         "appendix": appendix,
     }
+
+
+def _meta_definitions(meta: dict, lang: str):
+    for k in ("data_definitions", "definitions", f"definitions_{lang}", "definitions_da", "definitions_en"):
+        if meta.get(k):
+            return meta[k]
+    return None
+
+
+def _meta_software(meta: dict) -> dict:
+    for k in ("software", "software_versions", "versions"):
+        if isinstance(meta.get(k), dict) and meta[k]:
+            return meta[k]
+    return {}
+
+
+def _period(meta: dict, sp: dict, lang: str) -> str | None:
+    """meta.period, else built from the reference months and the study's windows."""
+    if meta.get("period"):
+        return str(meta["period"])
+    refs = sorted({int(m) for m in (meta.get("reference_months") or [])})
+    if not refs:
+        return None
+    start = (fmt.month_name(refs[0], lang) if len(refs) == 1 else
+             _t(lang, f"{fmt.month_name(refs[0], lang)} til {fmt.month_name(refs[-1], lang)}",
+                f"{fmt.month_name(refs[0], lang)} to {fmt.month_name(refs[-1], lang)}"))
+    out = _t(lang, f"start {start}", f"start {start}")
+    if sp.get("pre_months"):
+        out += _t(lang, f"; forperiode {sp['pre_months']} måneder", f"; {sp['pre_months']} months before")
+    if sp.get("follow_up_months"):
+        out += _t(lang, f"; opfølgning {sp['follow_up_months']} måneder", f"; {sp['follow_up_months']} months of follow-up")
+    return out[:1].upper() + out[1:]
+
+
+TARGET_CATEGORIES = {
+    "aktivitetsparat_30plus": ["cash_benefit_activity"],
+    "jobparat_kontanthjaelp": ["cash_benefit_jobready"],
+    "integrationsydelse": ["integration_benefit"],
+}
+
+
+def _ranges(codes) -> str:
+    """``[730, 731, 733, 734, 735] -> "730-731, 733-735"``."""
+    c = sorted({int(x) for x in codes})
+    out, i = [], 0
+    while i < len(c):
+        j = i
+        while j + 1 < len(c) and c[j + 1] == c[j] + 1:
+            j += 1
+        out.append(str(c[i]) if i == j else f"{c[i]}-{c[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+def dream_code_rows(codes: pd.DataFrame, target_group: str | None, target_groups: dict | None, lang: str) -> list[list[str]]:
+    """Which DREAM codes the definitions use (from the code list), as table rows [use, codes]."""
+    if codes is None or codes.empty:
+        return []
+    rows = []
+    cats = TARGET_CATEGORIES.get(str(target_group))
+    if cats is None and target_group == "long_term_benefits":
+        cats = list((target_groups or {}).get("long_term_categories") or [])
+    if cats:
+        sel = codes[codes["category"].isin(cats)]["code"]
+        if len(sel):
+            rows.append([_t(lang, "Målgruppe: ", "Target group: ") + labels.target_group(target_group, lang), _ranges(sel)])
+    act = codes["activity"].astype(str)
+    for name, pat in ((_t(lang, "Løntilskud", "Wage subsidy (løntilskud)"), "wage_subsidy"),
+                      (_t(lang, "Virksomhedspraktik", "Internship (virksomhedspraktik)"), "internship")):
+        sel = codes[act.str.startswith(pat)]["code"]
+        if len(sel):
+            rows.append([name, _ranges(sel)])
+    sel = codes[codes["category"] == "flexjob"]["code"]
+    if len(sel):
+        rows.append([_t(lang, "Fleksjob (tæller ikke som ordinær beskæftigelse)", "Flex job (not ordinary employment)"),
+                     _ranges(sel)])
+    if "public_benefit" in codes:
+        sel = codes[codes["public_benefit"] == 1]["code"]
+        rows.append([_t(lang, "Offentlig forsørgelse (selvforsørget = ingen af disse i måneden)",
+                        "Public benefits (self-supporting = none of these in the month)"), _ranges(sel)])
+    if "censoring" in codes:
+        sel = codes[codes["censoring"] == 1]["code"]
+        rows.append([_t(lang, "Censurering (udvandret, folkepension, død)", "Censoring (emigrated, state pension, dead)"),
+                     _ranges(sel)])
+    return rows
 
 
 def _es_order(keys: list[str], hout, hsub) -> list[str]:

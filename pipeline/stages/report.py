@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.atomic import atomic_write, write_csv, write_json
-from pipeline.config import UserError, load_params
+from pipeline.config import UserError, code_list, load_params
 from pipeline.report import disclosure, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
@@ -202,6 +202,13 @@ def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[di
     return out, sub_names
 
 
+def _dream_codes() -> pd.DataFrame | None:
+    try:
+        return code_list("dream_codes")
+    except (OSError, ValueError):
+        return None
+
+
 def _clean(folder: Path, keep: set[Path], suffixes: tuple[str, ...]) -> None:
     if not folder.exists():
         return
@@ -250,7 +257,8 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
     doc = text.build_document(text.ReportInputs(
         study=study, study_params=study_params, meta=meta, headline=h, effects=prot["effects"], tables=tbls,
         figures=figs, robustness=prot.get("robustness"), truth=prot.get("truth"), suppression_log=log, lang=lang,
-        min_cell=min_cell, version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names))
+        min_cell=min_cell, version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names,
+        dream_codes=_dream_codes(), target_groups=params.get("target_groups")))
     pdf = render_pdf(doc, sdir)
     out = sdir / pdf_name(study, lang)
     atomic_write(out, lambda tmp: Path(tmp).write_bytes(pdf))
