@@ -77,7 +77,11 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
         areas_t = set(prog.loc[prog["START_MAANED"] == ref, "OMRAADE_ID"].astype(int))
         addr = address_at(bef, first_day(ref)).set_index("PNR")
         a = addr.reindex(pnr)
-        present = a["ADRESSE_ID"].notna().to_numpy()
+        # living in Denmark on the reference date: an address, and not emigrated, on folkepension or dead
+        # in the last week before it (the censoring codes 997/998/999)
+        last_week = tg.reference_weeks(weeks, ref, lookback_weeks=1)
+        censored = codes.censoring[dream[:, last_week]].any(axis=1)
+        present = a["ADRESSE_ID"].notna().to_numpy() & ~censored
         area = area_of_addr.reindex(a["ADRESSE_ID"].fillna(-1).astype(np.int64)).to_numpy()
         area = np.where(pd.isna(area), 0, area).astype(np.int32)
         treated_area = np.isin(area, list(areas_t)) & present

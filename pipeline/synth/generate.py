@@ -88,6 +88,7 @@ def cohort_flags(S: Setup, pop: Population, car: Careers, study: str) -> pd.Data
         j = ref - S.out_first
         area = car.area[:, j]
         in_tg = target_group(st, S.tg_cfg, pop, codes_m, S.months, ref, S.week_month, S.category_by_code)
+        in_tg &= codes_m[:, j - 1] < 997          # not emigrated, on folkepension or dead before the reference date
         treated_here = np.isin(area, [a for a, s in prog_areas.items() if s == ref])
         if st["comparison"] == "national_pool":
             comp = area == 0

@@ -1,0 +1,1 @@
+"""Helper commands that are not pipeline stages (run with ``python -m pipeline.tools.<name>``)."""
