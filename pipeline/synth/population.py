@@ -99,6 +99,9 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     # ages at the start of the output window: 0-62, so young people keep entering adult life
     age0 = np.where(origin == 3, 8 + 24 * uniform(seed, p, 0, 5), 8 + 54 * uniform(seed, p, 0, 5))
     age0 = np.where((origin == 1) | (origin == 2), 18 + 44 * uniform(seed, p, 0, 5), age0)
+    # programme areas have younger residents (ages pulled toward 18-35)
+    young = (tcode == 2) & (uniform(seed, p, 0, 18) < cfg.get("programme_young_share", 0.0))
+    age0 = np.where(young, 14 + 16 * uniform(seed, p, 0, 19), age0)
     birth_days = ((first_year - 1970 - age0) * 365.25).astype(np.int64)
     birth = birth_days.astype("datetime64[D]")
     b = pd.DatetimeIndex(birth)
