@@ -128,9 +128,14 @@ def event_study_estimates(ep: pd.DataFrame, outcomes, window, cfg) -> tuple[pd.D
                          cluster_col="PNR", engine="sparse")
         t = es.table.assign(outcome=oc, subgroup="all", estimator="event_study")
         tabs.append(t)
-        pt = pretrend_test(es)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pt = pretrend_test(es)
+        note = f"chi2({pt.rank}) that the pre-period event-study coefficients are 0"
+        if caught:      # fewer clusters' worth of information than coefficients: pseudo-inverse
+            note += f" (covariance of rank {pt.rank}: pseudo-inverse)"
         rob.append({"check": "pretrend_wald", "outcome": oc, "statistic": pt.chi2, "p_value": pt.p_chi2, "estimate": np.nan,
-                    "se": np.nan, "note": f"chi2({pt.rank}) that all {pt.rank} pre-period event-study coefficients are 0"})
+                    "se": np.nan, "note": note})
         shift = int(cfg.get("placebo_shift", 12))
         pl = placebo_did(ep, oc, "unit", "treated", "event_time", "weights", shift=shift, cluster_col="PNR")
         rob.append({"check": "placebo_did", "outcome": oc, "statistic": pl.t, "p_value": pl.p, "estimate": pl.att, "se": pl.se,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    pdfs = sorted(Path("reports").glob("**/*.pdf"))
+    pdfs = sorted(p for p in Path("reports").glob("*/*.pdf"))
     if pdfs:
         for p in pdfs:
             print(f"Report: {p.resolve()}")

@@ -1,0 +1,70 @@
+"""The command line end to end on a small study, and one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    d = tmp_path_factory.mktemp("cli")
+    shutil.copy(ROOT / "params.yaml", d / "params.yaml")
+    res = cli(["run", "--set", "synth.n_persons=12000", "--set", "synth.calibrate=false", "--set", "estimation.biters=99",
+               "--set", "estimation.wild_boot=99"], d)
+    return d, res
+
+
+def test_run_all_stages(small_run):
+    d, res = small_run
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "[8/8] export done" in res.stdout
+    for study in ("copenhagen_2015", "jobgaranti_2017"):
+        pdf = d / "reports" / study / f"{study}_rapport.pdf"
+        assert pdf.exists() and pdf.stat().st_size > 10_000
+        assert f"Report: {pdf.resolve()}" in res.stdout
+        effects = pd.read_csv(d / "reports" / study / "data" / "effects.csv")
+        assert {"matched_did", "att_gt", "naive", "twfe"} <= set(effects["estimator"])
+    assert (d / "reports" / "export" / "audit.csv").exists()
+
+
+def test_one_stage_with_override(small_run):
+    d, _ = small_run
+    res = cli(["run", "--stage", "estimate", "--study", "jobgaranti_2017", "--set", "estimation.post_window=[0,23]",
+               "--set", "estimation.biters=99", "--set", "estimation.wild_boot=99"], d)
+    assert res.returncode == 0, res.stderr[-2000:]
+    eff = pd.read_csv(d / "reports" / "jobgaranti_2017" / "data" / "effects.csv")
+    assert (eff.loc[eff.estimator == "matched_did", "window"].str.endswith("vs 0..23")).all()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "--study", "aarhus_2030"], "unknown study 'aarhus_2030'"),
+    (["run", "--set", "synth.n_personz=10"], "unknown parameter 'synth.n_personz'"),
+    (["run", "--set", "synth.n_persons"], "write key=value"),
+    (["run", "--params", "missing.yaml"], "parameter file not found"),
+])
+def test_user_mistakes_give_one_line_errors(tmp_path, args, message):
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    res = cli(args, tmp_path)
+    assert res.returncode == 2
+    lines = [l for l in res.stderr.strip().splitlines() if l]
+    assert len(lines) == 1 and lines[0].startswith("fremskudt: error:") and message in lines[0]
+    assert "Traceback" not in res.stderr
+
+
+def test_help_explains_commands(tmp_path):
+    res = cli(["--help"], tmp_path)
+    assert res.returncode == 0 and "run" in res.stdout and "validate" in res.stdout
+    res = cli(["run", "--help"], tmp_path)
+    assert "--study" in res.stdout and "--set" in res.stdout and "--stage" in res.stdout
