@@ -163,12 +163,8 @@ def test_refuses_to_overwrite_its_input(layouts, capsys):
 
 
 # ------------------------------------------------------------------------------------------------------
-# Layout variants the ingest stage does not read correctly yet (found while writing the exporter). Strict
-# xfails: when ingest is fixed they fail as XPASS -- then remove the marker (and export_layout may write the
-# area list as CSV).
+# Layout variants found while writing the exporter (text booleans in CSV, blank strings in Stata)
 # ------------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="ingest coerces a CSV column of 'True'/'False' to bool with astype(bool): "
-                                       "every non-empty string, 'False' too, becomes True (silently)")
 def test_csv_booleans_are_read_as_written(tmp_path):
     path = tmp_path / "omraader.csv"
     path.write_text("omraade_id,omraade_navn,kom,liste_2018,liste_2019,liste_2020\n"
@@ -179,8 +175,6 @@ def test_csv_booleans_are_read_as_written(tmp_path):
     assert got["LISTE_2020"].tolist() == [False, False]
 
 
-@pytest.mark.xfail(strict=True, reason="a blank (missing) string in a Stata file is read as '' and fails the CIVST "
-                                       "code check, though CIVST is nullable and blank means 'uoplyst'")
 def test_stata_blank_civst_is_missing(tmp_path):
     df = pd.DataFrame({"PNR": [1, 2], "AAR": [2015, 2015], "KOEN": [1, 2],
                        "FOED_DAG": pd.to_datetime(["1970-01-01", "1980-01-01"]), "IE_TYPE": [1, 1],

@@ -183,6 +183,26 @@ def _duplicate_rows(parts: list[dict[str, np.ndarray]], key: list[str]) -> int:
     return int(same.sum())
 
 
+TRUE_TEXT, FALSE_TEXT = {"true", "1", "t", "yes", "ja", "j"}, {"false", "0", "f", "no", "nej", "n"}
+
+
+def _normalise_text(df: pd.DataFrame, schema) -> pd.DataFrame:
+    """Text cells as registers deliver them: surrounding blanks removed, an empty cell is a missing value,
+    and text booleans (true/false, 1/0, ja/nej) become booleans for boolean columns (pandas would read any
+    non-empty text, even "False", as True)."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        s = s.astype("string").str.strip().replace("", pd.NA)
+        if str(schema.columns[c].dtype) == "bool":
+            low = s.str.lower()
+            s = low.map(lambda v: True if v in TRUE_TEXT else (False if v in FALSE_TEXT else v), na_action="ignore")
+        out[c] = s
+    return out
+
+
 def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Read, rename and validate a (non-DREAM) table chunk by chunk; several files are stacked (e.g.
     yearly BEF). Key uniqueness is checked over the whole table after the last chunk, so a consumer
@@ -207,7 +227,7 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
                 raise UserError(f"{path}: column(s) {', '.join(missing)}: required column is missing "
                                 f"(rule: data_schema/{table}.yaml; map the extract's names in data.columns.{table})")
             keep = [c for c in chunk.columns if c in schema.columns]
-            valid, summary = check_with(chunk_schema, chunk[keep])
+            valid, summary = check_with(chunk_schema, _normalise_text(chunk[keep], schema))
             n_rows += len(chunk)
             if summary is not None:        # keep reading: the error reports counts over the whole table
                 problems.append(summary)

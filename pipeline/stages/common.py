@@ -26,3 +26,16 @@ def read_panel(path: str | Path, persons: np.ndarray, first: int, last: int, col
     """Panel rows of ``persons`` in months first..last (YYYYMM), read with Parquet filters (select early)."""
     filters = [("month", ">=", int(first)), ("month", "<=", int(last)), ("PNR", "in", [int(p) for p in np.unique(persons)])]
     return pq.read_table(path, columns=columns, filters=filters).to_pandas()
+
+
+def entry(main) -> None:
+    """Run a stage's ``main`` as a program: user mistakes (UserError) print one clear message, exit 2."""
+    import sys
+
+    from pipeline.config import UserError
+
+    try:
+        main(*sys.argv[1:])
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

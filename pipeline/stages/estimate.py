@@ -139,4 +139,6 @@ def main(params_path: str = "params.yaml") -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    from pipeline.stages.common import entry
+
+    entry(main)
