@@ -307,14 +307,15 @@ print("exit code", proc.returncode)
 
 # %% [markdown]
 # `dvc repro` runs each stage as `python -m pipeline.stages.<stage>` and shows that command's error output:
-# a Python traceback, with the same message at its end after `pipeline.config.UserError:`, and then DVC's
-# own line `ERROR: failed to reproduce 'ingest'`:
+# the same message, prefixed `error:` (exit code 2, no traceback), and then DVC's own line
+# `ERROR: failed to reproduce 'ingest'`:
 
 # %%
 proc = subprocess.run([sys.executable, "-m", "pipeline.stages.ingest", "params.yaml"], capture_output=True, text=True, cwd=X)
 err = proc.stderr
 print("exit code", proc.returncode)
-print("...\n" + err[err.index("pipeline.config.UserError:"):])
+print(err.strip())
+assert proc.returncode == 2 and "Traceback" not in err
 
 # %% [markdown]
 # ## Clean up
