@@ -77,6 +77,8 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     results = []
     r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="PNR")
     results.append(("matched_did", r.att, r.se, r.ci, truth_did))
+    r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-1, -1), (0, 35), cluster_col="PNR")
+    results.append(("matched_did_base_m1", r.att, r.se, r.ci, truth_did))
     r = naive_difference(ep_all, outcome, "unit", "treated", "event_time", (0, 35), None, cluster_col="PNR")
     results.append(("naive", r.att, r.se, r.ci, truth_did))
     r = twfe_did(ep_all, outcome, "unit", "month", "event_time", "treated", None, (-12, -1), (0, 35), cluster_col="PNR", engine="sparse")
@@ -112,7 +114,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for r in range(reps):
         rows += replication(params, 1000 + r, outcome)
-        last = rows[-4:]
+        last = rows[-5:]
         print(f"rep {r + 1:>4}/{reps}  " + "  ".join(f"{x['estimator']} {x['estimate']:+.4f} (truth {x['truth']:+.4f})" for x in last)
               + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
     df = pd.DataFrame(rows)
