@@ -61,6 +61,7 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     coh["benefit_type"] = coh["benefit_type"].fillna("none")
     data = coh.copy()
     data["origin"] = data["origin"].astype(str)
+    data["education_level"] = "level_" + data["education_level"].astype(str)     # categories, as the match stage
     mcfg = p["matching"]
     res = match(data, "treated", mcfg["covariates"], caliper=mcfg["caliper"], exact=mcfg["exact"])
     matched = res.matched_data()

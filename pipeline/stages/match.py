@@ -35,6 +35,8 @@ def binned_scores(score: np.ndarray, treated: np.ndarray, weights: np.ndarray, b
 def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int) -> dict:
     data = cohorts.copy()
     data["origin"] = data["origin"].astype(str)
+    # education level as categories: employability is not linear in the level codes (0 = unknown)
+    data["education_level"] = "level_" + data["education_level"].astype(str)
     res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"), distance=cfg.get("distance", "glm"),
                 ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)), caliper=cfg.get("caliper"),
                 exact=cfg.get("exact"), m_order=cfg.get("m_order"), random_state=seed)
