@@ -299,6 +299,16 @@ def robustness_check(key, lang="da"):
     return humanize(key)
 
 
+def education_level(level: int, lang="da") -> str:
+    """Label of an education level code (data_schema/codes/education_levels.csv)."""
+    from pipeline.config import code_list
+
+    levels = code_list("education_levels").drop_duplicates("level").set_index("level")
+    if level not in levels.index:
+        return str(level)
+    return str(levels.loc[level, "label_da" if lang == "da" else "label_en"])
+
+
 def covariate(key, lang="da"):
     key = str(key)
     if key in COVARIATES:
@@ -307,6 +317,9 @@ def covariate(key, lang="da"):
     if m:
         o = ORIGINS.get(m[1].lower())
         return ("Oprindelse: " if lang == "da" else "Origin: ") + (o[_i(lang)] if o else humanize(m[1]).lower())
+    m = re.fullmatch(r"education_level[_:\[]?(?:level_)?(\d+)\]?", key)
+    if m:
+        return ("Uddannelse: " if lang == "da" else "Education: ") + education_level(int(m[1]), lang)
     m = re.fullmatch(r"benefit_type[_:\[]?(.+?)\]?", key)
     if m:
         return ("Ydelse ved start: " if lang == "da" else "Benefit at start: ") + benefit_category(m[1], lang)
