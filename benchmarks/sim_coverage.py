@@ -66,8 +66,9 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     res = match(data, "treated", mcfg["covariates"], caliper=mcfg["caliper"], exact=mcfg["exact"])
     matched = res.matched_data()
     units = lambda f, w: f[["PNR", "ref_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]].assign(weights=w)  # noqa: E731
+    matched = matched.assign(pair=matched["subclass"].astype("int64"))
     panel = panel.rename(columns={})
-    ep = ev.event_panel(units(matched, matched["weights"].to_numpy()), panel, (-36, 36))
+    ep = ev.event_panel(units(matched, matched["weights"].to_numpy()).assign(pair=matched["pair"].to_numpy()), panel, (-36, 36))
     ep_all = ev.event_panel(units(coh, np.ones(len(coh))), panel, (-36, 36))
     tm = out.truth_monthly
     tm = tm[(tm.study == STUDY) & (tm.subgroup == "all") & (tm.outcome == outcome)]
@@ -78,8 +79,8 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     results = []
     r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="PNR")
     results.append(("matched_did", r.att, r.se, r.ci, truth_did))
-    r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-1, -1), (0, 35), cluster_col="PNR")
-    results.append(("matched_did_base_m1", r.att, r.se, r.ci, truth_did))
+    r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="pair")
+    results.append(("matched_did_pair_se", r.att, r.se, r.ci, truth_did))
     r = naive_difference(ep_all, outcome, "unit", "treated", "event_time", (0, 35), None, cluster_col="PNR")
     results.append(("naive", r.att, r.se, r.ci, truth_did))
     r = twfe_did(ep_all, outcome, "unit", "month", "event_time", "treated", None, (-12, -1), (0, 35), cluster_col="PNR", engine="sparse")
@@ -87,8 +88,11 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs, _ = ev.attgt_estimates(ep, [outcome], {**cfg, "biters": 199, "event_window": [-36, 36]}, seed)
+        cs2, _ = ev.attgt_estimates(ep, [outcome], {**cfg, "biters": 199, "event_window": [-36, 36], "cluster": "pair"}, seed)
     c = cs.iloc[0]
     results.append(("att_gt", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
+    c = cs2.iloc[0]
+    results.append(("att_gt_pair_se", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
     return [{"seed": seed, "estimator": k, "estimate": est, "se": se, "ci_lower": ci[0], "ci_upper": ci[1], "truth": tr,
              "covered": ci[0] <= tr <= ci[1], "n_treated": int(matched["treated"].sum())} for k, est, se, ci, tr in results]
 
@@ -115,7 +119,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for r in range(reps):
         rows += replication(params, 1000 + r, outcome)
-        last = rows[-5:]
+        last = rows[-6:]
         print(f"rep {r + 1:>4}/{reps}  " + "  ".join(f"{x['estimator']} {x['estimate']:+.4f} (truth {x['truth']:+.4f})" for x in last)
               + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
     df = pd.DataFrame(rows)

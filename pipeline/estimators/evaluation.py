@@ -1,7 +1,9 @@
 """One study's effect estimates: the estimators of this package applied to the matched cohorts.
 
-Units are cohort rows (a person at one reference date); inference clusters by person (PNR), since a
-comparison person can appear at several reference dates. Event time e = calendar month minus the
+Units are cohort rows (a person at one reference date). Inference on the matched sample clusters by matched
+pair (``estimation.cluster: pair``, MatchIt's recommendation: a treated person and the comparison matched to
+them are correlated by construction, and ignoring the pairing overstates the variance); ``PNR`` clusters by
+person instead. The contrasts on all cohort members cluster by person. Event time e = calendar month minus the
 reference month (e = 0 is the start month). Estimands and estimators:
 
 * matched DiD (``matched_did``): ATT on the matched treated = change in the treated mean between the pre
@@ -63,7 +65,8 @@ def yearly_panel(ep: pd.DataFrame, outcomes=YEARLY_OUTCOMES) -> pd.DataFrame:
     # a unit-year counts for an outcome when the outcome is observed in the year's first month (not censored;
     # for paid-hours based outcomes also eIndkomst has started), so partly observed years do not count
     agg = agg.where(firsts.reindex(agg.index).to_numpy())
-    keys = d.drop_duplicates("unit").set_index("unit")[["PNR", "treated", "weights", "OMRAADE_ID", "ref_month", "nonwestern"]]
+    keep = [c for c in ("PNR", "treated", "weights", "OMRAADE_ID", "ref_month", "nonwestern", "pair") if c in d.columns]
+    keys = d.drop_duplicates("unit").set_index("unit")[keep]
     out = agg.reset_index().merge(keys, left_on="unit", right_index=True)
     return out.rename(columns={"year": "event_time"})
 
@@ -95,14 +98,14 @@ def did_estimates(ep: pd.DataFrame, yp: pd.DataFrame, cfg: dict, subgroups: list
     for sg, m in masks_m.items():
         d = ep[m]
         for oc in OUTCOMES:
-            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", pre, post, cluster_col="PNR")
+            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", pre, post, cluster_col=cfg.get("cluster", "PNR"))
             rows.append(_row(r, "matched_did", oc, sg, "hours" if oc == "paid_hours" else "share",
                              f"months {pre[0]}..{pre[1]} vs {post[0]}..{post[1]}"))
     ypre, ypost = tuple(cfg["pre_years"]), tuple(cfg["post_years"])
     for sg, m in masks_y.items():
         d = yp[m]
         for oc in YEARLY_OUTCOMES:
-            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", ypre, ypost, cluster_col="PNR")
+            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", ypre, ypost, cluster_col=cfg.get("cluster", "PNR"))
             rows.append(_row(r, "matched_did_yearly", oc, sg, "share", f"years {ypre[0]}..{ypre[1]} vs {ypost[0]}..{ypost[1]}"))
     return pd.DataFrame(rows)
 
@@ -125,7 +128,7 @@ def event_study_estimates(ep: pd.DataFrame, outcomes, window, cfg) -> tuple[pd.D
     tabs, rob = [], []
     for oc in outcomes:
         es = event_study(ep, oc, "unit", "month", "event_time", "treated", "weights", ref_period=-1, window=tuple(window),
-                         cluster_col="PNR", engine="sparse")
+                         cluster_col=cfg.get("cluster", "PNR"), engine="sparse")
         t = es.table.assign(outcome=oc, subgroup="all", estimator="event_study")
         tabs.append(t)
         with warnings.catch_warnings(record=True) as caught:
@@ -137,7 +140,7 @@ def event_study_estimates(ep: pd.DataFrame, outcomes, window, cfg) -> tuple[pd.D
         rob.append({"check": "pretrend_wald", "outcome": oc, "statistic": pt.chi2, "p_value": pt.p_chi2, "estimate": np.nan,
                     "se": np.nan, "note": note})
         shift = int(cfg.get("placebo_shift", 12))
-        pl = placebo_did(ep, oc, "unit", "treated", "event_time", "weights", shift=shift, cluster_col="PNR")
+        pl = placebo_did(ep, oc, "unit", "treated", "event_time", "weights", shift=shift, cluster_col=cfg.get("cluster", "PNR"))
         rob.append({"check": "placebo_did", "outcome": oc, "statistic": pl.t, "p_value": pl.p, "estimate": pl.att, "se": pl.se,
                     "note": f"matched DiD with the start date moved {shift} months back (pre-period data only)"})
     return pd.concat(tabs, ignore_index=True), pd.DataFrame(rob)
@@ -155,7 +158,7 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = att_gt(dd, oc, "t", "unit", "g", control_group="nevertreated", est_method="reg", weightsname="weights",
-                         clustervars=["PNR"], bstrap=True, biters=int(cfg.get("biters", 999)), cband=True,
+                         clustervars=[cfg.get("cluster", "PNR")], bstrap=True, biters=int(cfg.get("biters", 999)), cband=True,
                          random_state=seed, allow_unbalanced_panel=True)
             # cells without data (e.g. paid hours before eIndkomst starts in 2008) are left out
             ag = aggte(res, type="dynamic", min_e=lo, max_e=hi, random_state=seed, na_rm=True)
@@ -216,7 +219,8 @@ def month_did(ep: pd.DataFrame, h: dict, cfg: dict, subgroups: list[str]) -> pd.
     pre = tuple(cfg["pre_window"])
     rows = []
     for sg, mask in subgroup_masks(ep, subgroups).items():
-        r = matched_did(ep[mask], h["outcome"], "unit", "treated", "event_time", "weights", pre, (m, m), cluster_col="PNR")
+        r = matched_did(ep[mask], h["outcome"], "unit", "treated", "event_time", "weights", pre, (m, m),
+                        cluster_col=cfg.get("cluster", "PNR"))
         rows.append(_row(r, "matched_did_month", h["outcome"], sg, "share", f"months {pre[0]}..{pre[1]} vs month {m}"))
     return pd.DataFrame(rows)
 

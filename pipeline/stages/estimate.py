@@ -54,7 +54,8 @@ def run_study(study: str, params: dict, truth: dict | None) -> dict:
     window = tuple(cfg["event_window"])
     first, last = ev.study_months(cohorts, window)
     panel = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last, PANEL_COLUMNS)
-    ep = ev.event_panel(_units(matched, matched["weights"].to_numpy()), panel, window)
+    units = _units(matched, matched["weights"].to_numpy()).assign(pair=matched["subclass"].astype("int64").to_numpy())
+    ep = ev.event_panel(units, panel, window)
     ep_all = ev.event_panel(_units(cohorts, np.ones(len(cohorts))), panel, window)
     yp = ev.yearly_panel(ep)
     subgroups = cfg["subgroups"].get(study, ["all"])
@@ -119,11 +120,11 @@ def main(params_path: str = "params.yaml") -> None:
                 "estimator_options": [
                     f"matching: {json.dumps(params['matching'], sort_keys=True)}",
                     f"matched DiD: pre window {cfg['pre_window']}, post window {cfg['post_window']} (months from start); "
-                    f"yearly: pre years {cfg['pre_years']}, post years {cfg['post_years']}; SE clustered by person (CR1, t(G-1))",
+                    f"yearly: pre years {cfg['pre_years']}, post years {cfg['post_years']}; SE clustered by {cfg.get('cluster', 'PNR')} (CR1, t(G-1))",
                     f"event study: person and calendar-month fixed effects, reference month -1, window {cfg['event_window']}, "
-                    "SE clustered by person (CRV1 small-sample factor)",
+                    f"SE clustered by {cfg.get('cluster', 'PNR')} (CRV1 small-sample factor)",
                     f"ATT(g,t): Callaway & Sant'Anna, never-treated comparison, outcome regression, varying base period, "
-                    f"clustered by person, {cfg['biters']} multiplier-bootstrap draws for uniform bands",
+                    f"clustered by {cfg.get('cluster', 'PNR')}, {cfg['biters']} multiplier-bootstrap draws for uniform bands",
                     f"area clusters: wild cluster bootstrap-t, {cfg['wild_boot']} draws"],
                 "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}
         write_json(meta, out / "meta.json")
