@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from tqdm import tqdm
 
+from pipeline.codes import load_dream_codes
 from pipeline.calendar import index_to_yyyymm, parse_week_column, week_columns, week_thursday, yyyymm_to_index
 from pipeline.synth import model as M
 from pipeline.synth.careers import Careers, Knobs, Programme, ever_exposed, simulate
@@ -64,7 +65,7 @@ def make_setup(params: dict, codes: pd.DataFrame) -> Setup:
     category_by_code = np.full(1000, "", dtype=object)
     category_by_code[codes["code"].to_numpy()] = codes["category"].to_numpy()
     return Setup(seed=int(params["seed"]), cfg=cfg, studies=studies, tg_cfg=params["target_groups"], codes=codes,
-                 flags=code_flags(codes), category_by_code=category_by_code,
+                 flags=code_flags(load_dream_codes()), category_by_code=category_by_code,
                  programme=Programme(areas, cfg.get("phase_in_months", 6)), prog_area_ids=set(areas),
                  out_first=yyyymm_to_index(cfg["first_year"] * 100 + 1), out_last=yyyymm_to_index(cfg["last_year"] * 100 + 12),
                  weeks=weeks, week_month=wm)

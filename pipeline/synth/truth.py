@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipeline.codes import DreamCodeLookup
 from pipeline.synth import model as M
 from pipeline.synth.careers import Careers
 from pipeline.synth.population import Population
@@ -20,16 +21,10 @@ from pipeline.synth.population import Population
 OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "paid_hours", "employed", "self_supporting")
 
 
-def code_flags(codes: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Boolean lookup arrays indexed by DREAM code 0..999 from the code list (0 = blank week)."""
-    flags = {}
-    for name, rule in {"lt": codes["activity"].str.startswith("wage_subsidy"),
-                       "vp": codes["activity"].str.startswith("internship"),
-                       "public": codes["public_benefit"] == 1, "flex": codes["block"] == "fleksjob"}.items():
-        arr = np.zeros(1000, dtype=bool)
-        arr[codes.loc[rule, "code"].to_numpy()] = True
-        flags[name] = arr
-    return flags
+def code_flags(lookup: DreamCodeLookup) -> dict[str, np.ndarray]:
+    """The code-list flags the outcome rules need, as boolean arrays indexed by DREAM code (0 = blank)."""
+    return {"lt": lookup.wage_subsidy, "vp": lookup.internship, "public": lookup.public_benefit,
+            "flex": lookup.mask(lookup.codes_where(blocks=["fleksjob"]))}
 
 
 def outcome_arrays(car: Careers, flags: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
