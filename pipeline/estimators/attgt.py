@@ -232,11 +232,12 @@ class _Data:
     rows_w: np.ndarray | None = None
     rows_X: np.ndarray | None = None
     cluster: tuple | None = None
+    S: np.ndarray | None = None      # (n,) comparison cohort per unit (stacked comparisons) or None
     notes: list = field(default_factory=list)
 
 
 def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, clustervars,
-             control_group, anticipation, allow_unbalanced_panel) -> _Data:
+             control_group, anticipation, allow_unbalanced_panel, cohortname=None) -> _Data:
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(data)
     need = [yname, tname, idname, gname]
@@ -246,6 +247,8 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
     if len(extra_cl) > 1:
         raise ValueError("At most one cluster variable (beyond idname) is supported.")
     need += extra_cl
+    if cohortname is not None:
+        need.append(cohortname)
     xvars: list[str] = []
     if xcols is not None:
         xvars = list(xcols)
@@ -280,6 +283,12 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
     if extra_cl:
         cl = df[extra_cl[0]].to_numpy()
         ok &= ~pd.isna(cl)
+    sc = None
+    if cohortname is not None:
+        if not pd.api.types.is_numeric_dtype(df[cohortname]):
+            raise TypeError(f"the comparison-cohort variable {cohortname!r} must be numeric")
+        sc = df[cohortname].to_numpy(dtype=float, na_value=np.nan)
+        ok &= np.isfinite(sc)
     X = None
     if xvars or xrhs is not None:
         X = _design(df, xcols, xrhs)
@@ -290,6 +299,7 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
         y, t, g, ids = y[ok], t[ok], g[ok], ids[ok]
         w = None if w is None else w[ok]
         cl = None if cl is None else cl[ok]
+        sc = None if sc is None else sc[ok]
         X = None if X is None else X[ok]
     if len(y) == 0:
         raise ValueError("no observations left after dropping missing data")
@@ -310,6 +320,8 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
         latest = glist.max()
         cutoff = latest - anticipation
         keep_rows = t < cutoff
+        if cohortname is not None:
+            raise ValueError("comparisons within matched cohorts need never-treated units; none found")
         if control_group == "nevertreated":
             warnings.warn("No never-treated group is available. The last treated cohort is used as "
                           "the never-treated comparison group and the periods from its treatment on "
@@ -326,6 +338,7 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
         y, t, g, ids = y[keep_rows], t[keep_rows], g[keep_rows], ids[keep_rows]
         w = None if w is None else w[keep_rows]
         cl = None if cl is None else cl[keep_rows]
+        sc = None if sc is None else sc[keep_rows]
         X = None if X is None else X[keep_rows]
         tlist = _sorted_unique(t)
     # units treated in (or before) the first period cannot be used
@@ -340,6 +353,7 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
         y, t, g, ids = y[k], t[k], g[k], ids[k]
         w = None if w is None else w[k]
         cl = None if cl is None else cl[k]
+        sc = None if sc is None else sc[k]
         X = None if X is None else X[k]
         tlist = _sorted_unique(t)
 
@@ -377,6 +391,7 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
         y, t, g, ids, t_idx = y[k], t[k], g[k], ids[k], t_idx[k]
         w = None if w is None else w[k]
         cl = None if cl is None else cl[k]
+        sc = None if sc is None else sc[k]
         X = None if X is None else X[k]
         if len(y) == 0:
             raise ValueError("all observations dropped while converting to a balanced panel")
@@ -409,6 +424,17 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
                           "consider control_group='notyettreated'.", stacklevel=3)
             notes.append("very small never-treated comparison group")
 
+    S = None
+    if sc is not None:
+        S = np.empty(n)
+        S[codes] = sc
+        if not np.array_equal(S[codes], sc):
+            raise ValueError(f"the comparison cohort {cohortname!r} must be the same across all periods for each unit")
+        bad = (G > 0) & (S != G)
+        if bad.any():
+            raise ValueError(f"for treated units the comparison cohort {cohortname!r} must equal their cohort "
+                             f"{gname!r}; {int(bad.sum())} units differ")
+
     cluster = None
     if cl is not None:
         cl_unit = np.empty(n, dtype=np.int64)
@@ -417,7 +443,7 @@ def _prepare(data, yname, tname, idname, gname, xcols, xrhs, weightsname, cluste
         cluster = (ccodes.astype(np.int64), len(cuniq))
 
     out = _Data(tlist=tlist, glist=glist, n=n, unit_ids=np.asarray(uniq), G=G,
-                w_unit=np.ones(n), balanced=balanced, cluster=cluster, notes=notes)
+                w_unit=np.ones(n), balanced=balanced, cluster=cluster, S=S, notes=notes)
     if balanced:
         Y = np.empty((T, n))
         Y[t_idx, codes] = y
@@ -476,6 +502,7 @@ def att_gt(
     alp: float = 0.05,
     random_state: int | np.random.Generator | None = None,
     allow_unbalanced_panel: bool = False,
+    comparison_cohort_name: str | None = None,
 ) -> ATTGTResult:
     """Group-time average treatment effects (Callaway & Sant'Anna 2021), as R ``did::att_gt``.
 
@@ -489,10 +516,19 @@ def att_gt(
     ``cband=True``, a simultaneous sup-t band. ``clustervars`` may contain ``idname``
     and at most one further, time-invariant, variable.
 
+    ``comparison_cohort_name`` (not in R ``did``) names a time-invariant unit column that
+    stacks the comparisons: cohort g is compared only with never-treated units whose value
+    equals g (for treated units it must equal their cohort). With matched data this is the
+    reference date each comparison person was matched at, so every ATT(g,t) is the 2x2 DiD
+    of cohort g against its own matched comparison persons, on the same event-time axis
+    (the stacked design of Cengiz et al. 2019). Requires ``control_group="nevertreated"``.
+
     Returns an :class:`ATTGTResult`.
     """
     if control_group not in ("nevertreated", "notyettreated"):
         raise ValueError("control_group must be 'nevertreated' or 'notyettreated'")
+    if comparison_cohort_name is not None and control_group != "nevertreated":
+        raise ValueError("comparison_cohort_name requires control_group='nevertreated'")
     if base_period not in ("varying", "universal"):
         raise ValueError("base_period must be 'varying' or 'universal'")
     if est_method not in _EST_METHODS:
@@ -512,7 +548,7 @@ def att_gt(
         no_cov = xcols is not None and len(xcols) == 0
         d = _prepare(data, yname, tname, idname, gname, None if no_cov else xcols,
                      None if no_cov else xrhs, weightsname, clustervars, control_group, anticipation,
-                     allow_unbalanced_panel)
+                     allow_unbalanced_panel, comparison_cohort_name)
         if not d.balanced and est_method == "dr_imp":
             raise ValueError("est_method='dr_imp' is not available for unbalanced panels "
                              "(allow_unbalanced_panel=True); use 'dr', 'ipw' or 'reg'")
@@ -609,8 +645,10 @@ def att_gt(
     settings = dict(
         yname=yname, tname=tname, idname=idname, gname=gname, xformla=xformla, xformla_label=xlabel,
         control_group=control_group,
-        control_group_label={"nevertreated": "never treated",
-                             "notyettreated": "not yet treated (incl. never treated)"}[control_group],
+        control_group_label=({"nevertreated": "never treated",
+                              "notyettreated": "not yet treated (incl. never treated)"}[control_group]
+                             + (f", only those with {comparison_cohort_name} = g (stacked)" if comparison_cohort_name else "")),
+        comparison_cohort_name=comparison_cohort_name,
         est_method=est_method, base_period=base_period, anticipation=anticipation,
         weightsname=weightsname, clustervars=clustervars, cluster_label=cl_label,
         bstrap=bool(bstrap), biters=int(biters), cband=bool(cband), alp=float(alp),
@@ -652,7 +690,10 @@ def _cell_plan(tlist, glist, base_period, anticipation):
     return cells
 
 
-def _control_mask(G, g, thr_value, control_group):
+def _control_mask(G, g, thr_value, control_group, S=None):
+    """Comparison units of cohort ``g``; with ``S`` (stacked comparisons) only never-treated units of cohort g's stratum."""
+    if S is not None:
+        return (G == 0) & (S == g)
     if control_group == "nevertreated":
         return G == 0
     return (G == 0) | ((G > thr_value) & (G != g))
@@ -677,7 +718,7 @@ def _estimate_panel(d: _Data, cells, control_group, anticipation, est_method, if
 
     for (g, thr_value, wper, xper), js in plans.items():
         D = d.G == g
-        C = _control_mask(d.G, g, thr_value, control_group)
+        C = _control_mask(d.G, g, thr_value, control_group, d.S)
         w = d.W[wper] if wper is not None else d.W
         if d.X is None:
             done = _closed_form_block(Y, D, C, w, n, js, cells, est_method, ift, att)
@@ -781,7 +822,7 @@ def _estimate_unbalanced(d: _Data, cells, control_group, anticipation, est_metho
         rows = np.concatenate([rows_by_t[cur], rows_by_t[pre]])
         Gr = Grow[rows]
         Dr = Gr == g
-        Cr = _control_mask(Gr, g, thr_value, control_group)
+        Cr = _control_mask(Gr, g, thr_value, control_group, None if d.S is None else d.S[d.rows_unit[rows]])
         rows = rows[Dr | Cr]
         Dr = Dr[Dr | Cr]
         post = (d.rows_t[rows] == cur).astype(float)
