@@ -84,7 +84,7 @@ def pooled_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
 def treated_sd(x: np.ndarray, t: np.ndarray, binary: bool) -> float:
     """The SMD denominator: treated-group SD in the unmatched sample."""
     xt = x[t == 1]
-    s = np.sqrt(wvar(xt, np.ones(len(xt)), binary))
+    s = np.sqrt(max(wvar(xt, np.ones(len(xt)), binary), 0.0))   # p(1-p) can round to -0 at p = 1
     if not np.isfinite(s) or s < _SQRT_EPS:
         s = pooled_sd(x, t, binary)
     return float(s)

@@ -100,6 +100,15 @@ def simulate(pop: Population, idx: np.ndarray, seed: int, cfg: dict, knobs: Knob
     block = np.where((sub.arrival_month >= 0) | (sub.birth_month + 16 * 12 > pop.first_month), M.ABSENT, block).astype(np.int8)
     act = np.zeros(n, np.int8)
     dur = np.zeros(n, np.int16)
+    side = np.zeros(n, bool)   # holds a side job (paid hours while on benefits)
+    sj = cfg.get("side_jobs", {})
+    danish_born = (sub.origin == 0) | (sub.origin == 3)
+    # Side jobs and activation follow skills the registers show (education, Danish birth): the
+    # pre-period outcomes themselves differ by observables, which matching on them removes.
+    side_entry_logit = (_logit(sj.get("entry", M.SMALL_JOB_PROB)) + sj.get("education", 0.0) * sub.edu_rank
+                        + sj.get("danish", 0.0) * danish_born)
+    act_skill = cfg.get("activation_education", 0.0) * sub.edu_rank
+    side_exit = sj.get("exit", 1.0)
     area = sub.area0.copy()
     act_entry = np.zeros((M.N_LIVE, 3))
     for b, probs in M.ACT_ENTRY.items():
@@ -171,7 +180,7 @@ def simulate(pop: Population, idx: np.ndarray, seed: int, cfg: dict, knobs: Knob
         act = np.where(changed | ~has_act, 0, act).astype(np.int8)
         u_a, u_side = uniform(seed, pid, m, 32), uniform(seed, pid, m, 33)
         bb = np.where(has_act, block, 0)
-        shift = act_shift_block[bb] + e_act
+        shift = act_shift_block[bb] + e_act + act_skill
         p_vp = _sigmoid(_logit(np.maximum(act_entry[bb, 0], 1e-9)) + shift) * (act_entry[bb, 0] > 0)
         p_lt = _sigmoid(_logit(np.maximum(act_entry[bb, 1], 1e-9)) + shift) * (act_entry[bb, 1] > 0)
         p_g = act_entry[bb, 2]
@@ -187,9 +196,11 @@ def simulate(pop: Population, idx: np.ndarray, seed: int, cfg: dict, knobs: Knob
         # paid hours (eIndkomst)
         u_h, u_x = uniform(seed, pid, m, 34), uniform(seed, pid, m, 35)
         lt = (act == M.LT_PRIV) | (act == M.LT_PUB)
-        p_small = np.where(block == M.SU, 0.4, _sigmoid(_logit(M.SMALL_JOB_PROB) + e_small))
-        small = (is_benefit[np.minimum(block, M.N_LIVE - 1)] & (block < M.N_LIVE) & ~lt | (block == M.SU) | (block == M.NONE)) \
-            & (u_x < np.where(block == M.NONE, 0.02, p_small))
+        # side jobs: a persistent state (monthly entry from the person's observables, constant exit)
+        u_s = uniform(seed, pid, m, 36)
+        side = (block < M.N_LIVE) & np.where(side, u_s >= side_exit, u_s < _sigmoid(side_entry_logit + e_small))
+        on_benefit = is_benefit[np.minimum(block, M.N_LIVE - 1)] & (block < M.N_LIVE)
+        small = (on_benefit & ~lt & side) | ((block == M.SU) & (u_x < 0.4)) | ((block == M.NONE) & (u_x < 0.02))
         hours = np.select(
             [block == M.EMP, lt, block == M.FLEX, small],
             [np.where(u_h < sub.fulltime_prob, M.FULLTIME_HOURS, 60 + 90 * u_h), 100 + 60.33 * u_h, 50 + 60 * u_h, 4 + 36 * u_h],

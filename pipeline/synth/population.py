@@ -41,6 +41,7 @@ class Population:
     edu_month: np.ndarray      # int32 month index the education was completed
     arrival_month: np.ndarray  # int32 month index of immigration (-1 born/resident before start)
     fulltime_prob: np.ndarray  # float32
+    edu_rank: np.ndarray       # float32 education level relative to vocational (level index - 2; unknown -1)
     wage: np.ndarray           # float32 DKK per hour
     home_kom: np.ndarray       # int16 municipality used for national-pool addresses
     area0: np.ndarray          # int16 area at the start (0 = national pool)
@@ -143,6 +144,8 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
 
     fulltime = (1 / (1 + np.exp(-(0.6 + theta)))).astype(np.float32)
     wage = np.clip(175 + 45 * theta + 25 * normal(seed, p, 0, 14), 125, 450).astype(np.float32)
+    # Education rank: drives side jobs and activation in careers.py (selection on observables).
+    edu_rank = np.where(unknown, -1.0, level_idx - 2).astype(np.float32)
 
     koms = municipalities["KOM"].to_numpy(np.int16)
     home_kom = np.where(area0 > 0, kom_of_area[area0],
@@ -177,7 +180,7 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
 
     return Population(pnr=pnr, sex=sex, birth=birth, birth_month=birth_month, origin=origin, opr_land=opr,
                       theta=theta, edu_level=edu_level, hfaudd=hfaudd, edu_month=edu_month, arrival_month=arrival,
-                      fulltime_prob=fulltime, wage=wage, home_kom=home_kom, area0=area0, addr0=addr0,
+                      fulltime_prob=fulltime, edu_rank=edu_rank, wage=wage, home_kom=home_kom, area0=area0, addr0=addr0,
                       move_month=move_month, move_area=move_area, move_addr=move_addr, first_month=start, gid=p)
 
 
