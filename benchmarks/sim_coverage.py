@@ -6,12 +6,14 @@ job-guarantee study, and compares each estimate with the true ATT of that replic
 potential outcomes of its treated persons):
 * matched DiD, months 0-35 vs -12..-1, person-clustered CI     -> truth: mean ATT(e), e = 0..35 (n-weighted)
 * ATT(g,t), dynamic aggregation, overall                       -> truth: mean of ATT(e), e = 0..36
+  (stacked: each cohort against the persons matched at its reference date; and with all never-treated)
+* pre-period outcome SMD (months -12..-1), all cohort members vs the matched sample  -> truth 0
 * naive post-period difference (all cohort members)            -> truth as matched DiD
 * static TWFE (all cohort members, person + month effects)     -> truth as matched DiD
 
 Usage: .venv/bin/python benchmarks/sim_coverage.py [replications=200] [n_persons=15000] [outcome=employed]
 Prints one line per replication and a summary table (bias, SD, mean SE, coverage); writes
-benchmarks/out/sim_coverage.csv.
+benchmarks/out/sim_coverage_<outcome>.csv.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     truth_cs = float(tm[tm.event_time.between(0, 36)]["att"].mean())
     cfg = p["estimation"]
     results = []
+    pre_sd: dict = {}
     r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="PNR")
     results.append(("matched_did", r.att, r.se, r.ci, truth_did))
     r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="pair")
@@ -87,12 +90,21 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     results.append(("twfe", r.att, r.se, r.ci, truth_did))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cs, _ = ev.attgt_estimates(ep, [outcome], {**cfg, "biters": 199, "event_window": [-36, 36]}, seed)
-        cs2, _ = ev.attgt_estimates(ep, [outcome], {**cfg, "biters": 199, "event_window": [-36, 36], "cluster": "pair"}, seed)
+        base = {**cfg, "biters": 199, "event_window": [-36, 36]}
+        cs, _ = ev.attgt_estimates(ep, [outcome], {**base, "attgt_comparison": "matched_cohort"}, seed)
+        cs2, _ = ev.attgt_estimates(ep, [outcome], {**base, "attgt_comparison": "all_never_treated"}, seed)
     c = cs.iloc[0]
     results.append(("att_gt", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
     c = cs2.iloc[0]
-    results.append(("att_gt_pair_se", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
+    results.append(("att_gt_pooled_controls", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
+    # pre-period outcome (months -12..-1): treated-minus-comparison SMD before and after matching
+    for name, frame in (("pre_smd_naive", ep_all), ("pre_smd_matched", ep)):
+        pre = frame[frame["event_time"].between(-12, -1)].groupby("unit").agg(
+            y=(outcome, "mean"), treated=("treated", "first"), w=("weights", "first")).dropna()
+        t, c_ = pre[pre["treated"] == 1], pre[pre["treated"] == 0]
+        sd = pre_sd.setdefault("sd", float(t["y"].std()))     # treated SD of the unmatched sample (cobalt)
+        smd = (np.average(t["y"], weights=t["w"]) - np.average(c_["y"], weights=c_["w"])) / sd
+        results.append((name, smd, np.nan, (np.nan, np.nan), 0.0))
     return [{"seed": seed, "estimator": k, "estimate": est, "se": se, "ci_lower": ci[0], "ci_upper": ci[1], "truth": tr,
              "covered": ci[0] <= tr <= ci[1], "n_treated": int(matched["treated"].sum())} for k, est, se, ci, tr in results]
 
@@ -119,13 +131,13 @@ def main() -> None:
     t0 = time.perf_counter()
     for r in range(reps):
         rows += replication(params, 1000 + r, outcome)
-        last = rows[-6:]
+        last = rows[-8:]
         print(f"rep {r + 1:>4}/{reps}  " + "  ".join(f"{x['estimator']} {x['estimate']:+.4f} (truth {x['truth']:+.4f})" for x in last)
               + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
     df = pd.DataFrame(rows)
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "sim_coverage.csv", index=False)
+    df.to_csv(out / f"sim_coverage_{outcome}.csv", index=False)
     df["error"] = df["estimate"] - df["truth"]
     summary = df.groupby("estimator").agg(reps=("error", "size"), mean_truth=("truth", "mean"), bias=("error", "mean"),
                                           sd=("estimate", "std"), mean_se=("se", "mean"), coverage=("covered", "mean"))

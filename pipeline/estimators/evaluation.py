@@ -151,6 +151,10 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
     d = ep.copy()
     d["t"] = yyyymm_to_index(d["month"].to_numpy())
     d["g"] = np.where(d["treated"] == 1, yyyymm_to_index(d["ref_month"].to_numpy()), 0)
+    # stacked comparisons: cohort g against the comparison persons matched at its own reference date
+    # (their history is aligned with the cohort's around the date both were selected on benefits)
+    stacked = cfg.get("attgt_comparison", "matched_cohort") == "matched_cohort"
+    d["g_matched"] = yyyymm_to_index(d["ref_month"].to_numpy())
     lo, hi = cfg["event_window"]
     rows, dyn = [], []
     for oc in outcomes:
@@ -159,7 +163,8 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
             warnings.simplefilter("always")
             res = att_gt(dd, oc, "t", "unit", "g", control_group="nevertreated", est_method="reg", weightsname="weights",
                          clustervars=[cfg.get("cluster", "PNR")], bstrap=True, biters=int(cfg.get("biters", 999)), cband=True,
-                         random_state=seed, allow_unbalanced_panel=True)
+                         random_state=seed, allow_unbalanced_panel=True,
+                         comparison_cohort_name="g_matched" if stacked else None)
             # cells without data (e.g. paid hours before eIndkomst starts in 2008) are left out
             ag = aggte(res, type="dynamic", min_e=lo, max_e=hi, random_state=seed, na_rm=True)
         notes = sorted({str(w.message) for w in caught})
@@ -177,7 +182,10 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
                      "ci_lower": ci[0], "ci_upper": ci[1], "p_value": 2 * norm.sf(abs(ag.overall_att / ag.overall_se)),
                      "n_treated": n_t, "n_control": n_c, "unit": "hours" if oc == "paid_hours" else "share",
                      "window": f"mean of ATT(e), e = 0..{hi}", "wald_pretest_p": res.wald_pvalue, "notes": "; ".join(notes),
-                     "se_convention": "influence function, clustered by person; multiplier bootstrap (Mammen) for the uniform band"})
+                     "se_convention": (f"influence function, clustered by {'matched pair' if cfg.get('cluster', 'PNR') == 'pair' else 'person'}; "
+                                      "multiplier bootstrap (Mammen) for the uniform band; comparison: "
+                                      + ("never-treated persons matched at the cohort's own reference date (stacked)" if stacked
+                                         else "all never-treated persons"))})
     return pd.DataFrame(rows), pd.concat(dyn, ignore_index=True)
 
 

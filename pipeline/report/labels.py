@@ -96,11 +96,12 @@ ESTIMATOR_TEXT = {
         "start show how the effect develops."),
     "att_gt": (
         "Forskudt forskel-i-forskelle (Callaway og Sant’Anna): Områderne startede på forskellige tidspunkter. Hver "
-        "startkohorte sammenlignes kun med personer, der (endnu) ikke har fået indsatsen, og effekterne lægges "
-        "derefter sammen. Det undgår de skævheder, som en almindelig regression med faste effekter kan få ved "
+        "startkohorte sammenlignes kun med de personer, der blev matchet til den på samme startdato og ikke fik "
+        "indsatsen, og effekterne lægges derefter sammen. Det undgår de skævheder, som en almindelig regression med faste effekter kan få ved "
         "forskudte starttidspunkter.",
         "Staggered difference-in-differences (Callaway and Sant’Anna): the areas started at different times. Each "
-        "start cohort is compared only with persons not (yet) exposed, and the cohort effects are then averaged. "
+        "start cohort is compared only with the unexposed persons matched to it at the same start date, and the "
+        "cohort effects are then averaged. "
         "This avoids the biases an ordinary fixed-effects regression can have when starts are staggered."),
     "naive": (
         "Naiv sammenligning: Forskellen mellem deltagere og sammenligningsgruppe efter start uden matchning og uden "
