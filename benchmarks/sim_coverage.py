@@ -11,7 +11,7 @@ potential outcomes of its treated persons):
 * naive post-period difference (all cohort members)            -> truth as matched DiD
 * static TWFE (all cohort members, person + month effects)     -> truth as matched DiD
 
-Usage: .venv/bin/python benchmarks/sim_coverage.py [replications=200] [n_persons=15000] [outcome=employed]
+Usage: .venv/bin/python benchmarks/sim_coverage.py [replications=200] [n_persons=15000] [outcome=employed] [study=jobgaranti_2017]
 Prints one line per replication and a summary table (bias, SD, mean SE, coverage); writes
 benchmarks/out/sim_coverage_<outcome>.csv.
 """
@@ -37,10 +37,11 @@ from pipeline.config import code_list  # noqa: E402
 from pipeline.estimators import evaluation as ev  # noqa: E402
 from pipeline.estimators.did import matched_did, naive_difference, twfe_did  # noqa: E402
 from pipeline.matching import match  # noqa: E402
+from pipeline.matching.study import matching_data  # noqa: E402
 from pipeline.panel.build import build_panel  # noqa: E402
 from pipeline.synth.generate import generate  # noqa: E402
 
-STUDY = "jobgaranti_2017"
+STUDY = sys.argv[4] if len(sys.argv) > 4 else "jobgaranti_2017"
 
 
 def replication(params: dict, seed: int, outcome: str) -> list[dict]:
@@ -60,11 +61,8 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     demo = demographic_covariates(cohorts, out.bef, out.uddannelse, set(countries.loc[countries.western == 1, "OPR_LAND"]),
                                   code_list("education_levels"))
     coh = cohorts.merge(demo, on=["PNR", "ref_month"]).merge(history_covariates(cohorts, panel), on=["PNR", "ref_month"], how="left")
-    coh["benefit_type"] = coh["benefit_type"].fillna("none")
-    data = coh.copy()
-    data["origin"] = data["origin"].astype(str)
-    data["education_level"] = "level_" + data["education_level"].astype(str)     # categories, as the match stage
     mcfg = p["matching"]
+    data, _ = matching_data(coh, mcfg)
     res = match(data, "treated", mcfg["covariates"], caliper=mcfg["caliper"], exact=mcfg["exact"])
     matched = res.matched_data()
     units = lambda f, w: f[["PNR", "ref_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]].assign(weights=w)  # noqa: E731
@@ -137,7 +135,7 @@ def main() -> None:
     df = pd.DataFrame(rows)
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / f"sim_coverage_{outcome}.csv", index=False)
+    df.to_csv(out / f"sim_coverage_{STUDY}_{outcome}.csv", index=False)
     df["error"] = df["estimate"] - df["truth"]
     summary = df.groupby("estimator").agg(reps=("error", "size"), mean_truth=("truth", "mean"), bias=("error", "mean"),
                                           sd=("estimate", "std"), mean_se=("se", "mean"), coverage=("covered", "mean"))

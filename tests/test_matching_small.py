@@ -347,3 +347,23 @@ def test_largest_first_ties_in_treated_order_by_row():
     assert matched_pairs(res, df) == {"Ta": ["c"], "Tb": ["far"]}
     res = match(df, "treat", ["x"], distance=d, m_order="smallest")
     assert matched_pairs(res, df) == {"Ta": ["c"], "Tb": ["far"]}
+
+
+def test_pool_rare_levels_by_group():
+    from pipeline.matching.design import pool_rare_levels
+
+    df = pd.DataFrame({"t": [1] * 6 + [0] * 6,
+                       "edu": ["a", "a", "a", "b", "b", "c", "a", "a", "b", "b", "b", "c"],
+                       "age": range(12)})
+    # treated: a 3, b 2, c 1; comparison: a 2, b 3, c 1 -> with min 2 only c is rare in a group
+    out, pooled = pool_rare_levels(df, ["edu", "age"], 2, by="t")
+    assert pooled == {"edu": ["c"]}
+    assert out["edu"].tolist() == ["a", "a", "a", "b", "b", "other", "a", "a", "b", "b", "b", "other"]
+    assert out["age"].equals(df["age"])                 # numeric columns untouched
+    # with min 3, a (2 comparison) and b (2 treated) are rare too: everything pools
+    _, pooled = pool_rare_levels(df, ["edu"], 3, by="t")
+    assert pooled == {"edu": ["a", "b", "c"]}
+    # without groups: counts over all rows (a 5, b 5, c 2)
+    _, pooled = pool_rare_levels(df, ["edu"], 3)
+    assert pooled == {"edu": ["c"]}
+    assert df["edu"].iloc[5] == "c"                     # the input is not modified

@@ -136,3 +136,31 @@ def strata_codes(data: pd.DataFrame, columns: Sequence[str] | None) -> np.ndarra
     keys = data[list(columns)]
     codes = keys.groupby(list(columns), sort=True, observed=True, dropna=False).ngroup()
     return codes.to_numpy(dtype=np.int64)
+
+
+def pool_rare_levels(data: pd.DataFrame, columns: Sequence[str], min_count: int, by: str | None = None,
+                     other: str = "other") -> tuple[pd.DataFrame, dict[str, list]]:
+    """Pool the levels of categorical ``columns`` held by fewer than ``min_count`` rows into ``other``;
+    with ``by`` (the treatment column), levels held by fewer than ``min_count`` rows in any group.
+
+    A level held by a handful of treated persons makes an unstable propensity-score term and a
+    balance statistic that one person can swing (the SMD of a binary with p = 0.001 among the
+    treated moves by 0.03 per person). Returns the recoded copy and, per column, the pooled levels.
+    Numeric columns and columns with nothing to pool are left as they are.
+    """
+    out = data.copy()
+    pooled: dict[str, list] = {}
+    for c in columns:
+        if c not in out.columns or not is_categorical(out[c]):
+            continue
+        s = out[c].astype(object).astype(str)
+        if by is None:
+            fewest = s.value_counts()
+        else:
+            fewest = pd.crosstab(s, out[by]).min(axis=1)
+        rare = sorted(fewest.index[fewest < min_count])
+        if not rare or len(rare) == len(fewest) == 1:
+            continue
+        out[c] = out[c].astype(object).where(~s.isin(rare), other)
+        pooled[c] = rare
+    return out, pooled

@@ -314,6 +314,11 @@ def covariate(key, lang="da"):
     key = str(key)
     if key in COVARIATES:
         return COVARIATES[key][_i(lang)]
+    m = re.fullmatch(r"(origin|education_level|benefit_type)[_:\[]?(?:level_)?other\]?", key)
+    if m:
+        prefix = {"origin": ("Oprindelse", "Origin"), "education_level": ("Uddannelse", "Education"),
+                  "benefit_type": ("Ydelse ved start", "Benefit at start")}[m[1]][_i(lang)]
+        return prefix + (": øvrige (sjældne kategorier samlet)" if lang == "da" else ": other (rare categories pooled)")
     m = re.fullmatch(r"origin[_:\[]?(.+?)\]?", key)
     if m:
         o = ORIGINS.get(m[1].lower())

@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.atomic import atomic_write, write_csv, write_json, write_parquet
 from pipeline.config import load_params
 from pipeline.matching import love_plot, match, overlap_plot
+from pipeline.matching.study import matching_data
 
 
 def binned_scores(score: np.ndarray, treated: np.ndarray, weights: np.ndarray, bins: int = 20) -> pd.DataFrame:
@@ -33,10 +34,7 @@ def binned_scores(score: np.ndarray, treated: np.ndarray, weights: np.ndarray, b
 
 
 def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int) -> dict:
-    data = cohorts.copy()
-    data["origin"] = data["origin"].astype(str)
-    # education level as categories: employability is not linear in the level codes (0 = unknown)
-    data["education_level"] = "level_" + data["education_level"].astype(str)
+    data, pooled = matching_data(cohorts, cfg)
     res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"), distance=cfg.get("distance", "glm"),
                 ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)), caliper=cfg.get("caliper"),
                 exact=cfg.get("exact"), m_order=cfg.get("m_order"), random_state=seed)
@@ -53,9 +51,13 @@ def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int) -> dict:
                     "the effect is estimated for the {n_t_matched} matched treated persons".replace("{n_t_matched}", str(n_t_matched)))
     if bad:
         msgs.append(f"{study}: balance fails after matching (|SMD| > {cfg.get('smd_threshold', 0.1)}) for: {', '.join(bad)}")
+    notes = [f"{col}: levels held by fewer than {cfg['rare_category_min']} treated or comparison persons pooled as 'other': {', '.join(levels)}"
+             for col, levels in pooled.items()]
     for m in msgs:
         print(f"match: WARNING {m}", file=sys.stderr)
-    return {"result": res, "matched": matched, "balance": bal, "counts": counts, "warnings": msgs}
+    for m in notes:
+        print(f"match: {study}: {m}")
+    return {"result": res, "matched": matched, "balance": bal, "counts": counts, "warnings": msgs, "notes": notes}
 
 
 def main(params_path: str = "params.yaml") -> None:
@@ -74,7 +76,7 @@ def main(params_path: str = "params.yaml") -> None:
         write_csv(bal.round(6), out / f"{study}_balance.csv")
         write_csv(binned_scores(res.distance, res.treat, res.weights), out / f"{study}_overlap.csv")
         write_csv(sizes.reset_index(names="count").round(4), out / f"{study}_counts.csv")
-        write_json({"warnings": r["warnings"], "notes": res.notes, "settings": {k: v for k, v in cfg.items()}},
+        write_json({"warnings": r["warnings"], "notes": r["notes"] + list(res.notes), "settings": {k: v for k, v in cfg.items()}},
                    out / f"{study}_match_info.json")
         for name, fig in (("love", love_plot(r["balance"])), ("overlap", overlap_plot(res))):
             atomic_write(out / f"{study}_{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}))
