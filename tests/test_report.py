@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -332,3 +333,17 @@ def test_missing_results_give_a_clear_error(tmp_path):
     (tmp_path / "data").mkdir()
     with pytest.raises(UserError, match="headline.json"):
         report.load_inputs(tmp_path / "data")
+
+
+def test_balance_table_counts_below_one_are_not_percentages():
+    """Months in employment averaging 0.35 are a count of months, not a share: the binary flag of the
+    balance table decides, not the size of the value."""
+    bal = pd.DataFrame({
+        "covariate": ["woman", "woman", "employed_months_12", "employed_months_12"],
+        "sample": ["unmatched", "matched"] * 2, "binary": [True, True, False, False],
+        "mean_treated": [0.51, 0.51, 0.352, 0.352], "mean_control": [0.50, 0.52, 0.684, 0.330],
+        "smd": [0.02, -0.02, -0.21, 0.01], "var_ratio": [np.nan, np.nan, 1.2, 1.18],
+        "n_treated": [900] * 4, "n_control": [8000, 900] * 2})
+    t = tables.balance_table(bal, "da")
+    assert t.rows[0][1:3] == ["51,0\u00a0%", "50,0\u00a0%"]          # Danish style: no-break space before %
+    assert t.rows[1][1:3] == ["0,35", "0,68"] and t.rows[1][4:6] == ["0,35", "0,33"]

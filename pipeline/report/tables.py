@@ -295,8 +295,15 @@ def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
     rows, any_supp = [], False
     for cov in covs:
         vals = balance.loc[balance["covariate"] == cov, ["mean_treated", "mean_control"]].to_numpy(float)
-        share = bool(np.nanmax(np.abs(vals)) <= 1.0) if np.isfinite(vals).any() else False
-        f = (lambda x: fmt.pct(x, 1, lang)) if share else (lambda x: fmt.num(x, 1, lang))
+        # shares: 0/1 covariates and the propensity score; everything else is a count or an amount
+        # (months, hours, years), whatever its size
+        if "binary" in balance:
+            binary = balance.loc[balance["covariate"] == cov, "binary"].astype(str).str.lower().eq("true").any()
+            share = cov == "distance" or bool(binary)
+        else:   # a balance table without the binary flag: values within [0, 1] are taken as shares
+            share = bool(np.nanmax(np.abs(vals)) <= 1.0) if np.isfinite(vals).any() else False
+        small = np.isfinite(vals).any() and np.nanmax(np.abs(vals)) < 10
+        f = (lambda x: fmt.pct(x, 1, lang)) if share else (lambda x, d=2 if small else 1: fmt.num(x, d, lang))
         if "month" in str(cov) and not share and np.nanmin(np.abs(vals)) > 100000:     # YYYYMM: a date, not a count
             f = (lambda x: f"{x:.0f}")
         row = [labels.covariate(cov, lang)]
