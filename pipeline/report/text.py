@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from pipeline.report import fmt, labels
@@ -553,6 +554,18 @@ def build_document(ri: ReportInputs) -> dict:
                                  "tilfredsstillende.",
                            f". {n_over} variables are above the threshold of 0.1, so balance is not fully "
                            "satisfactory."))
+        emp = b[b["covariate"] == "employed_months_12"].set_index("sample")
+        if {"unmatched", "matched"} <= set(emp.index) and np.isfinite(
+                emp[["mean_treated", "mean_control"]].to_numpy(float)).all():
+            u, m = emp.loc["unmatched"], emp.loc["matched"]
+            n2 = lambda x: fmt.num(x, 2, lang)  # noqa: E731
+            bal_txt += " " + _t(
+                lang, f"Et eksempel: I året før start havde deltagerne i gennemsnit været i ordinær beskæftigelse "
+                      f"{n2(u['mean_treated'])} måneder mod {n2(u['mean_control'])} i hele sammenligningsgruppen; "
+                      f"den matchede sammenligningsgruppe havde {n2(m['mean_control'])} måneder.",
+                f"For example: in the year before the start the participants had on average been in ordinary employment "
+                f"{n2(u['mean_treated'])} months against {n2(u['mean_control'])} in the whole comparison group; the matched "
+                f"comparison group had {n2(m['mean_control'])} months.")
     blocks.append(P(esc(bal_txt)))
     if "balance" in ri.tables:
         blocks.append(TABLE(ri.tables["balance"]))
