@@ -367,3 +367,19 @@ def test_pool_rare_levels_by_group():
     _, pooled = pool_rare_levels(df, ["edu"], 3)
     assert pooled == {"edu": ["c"]}
     assert df["edu"].iloc[5] == "c"                     # the input is not modified
+
+
+def test_age_groups_and_matching_data():
+    from pipeline.matching.study import age_groups, matching_data
+
+    ages = pd.Series([29, 30, 31.9, 32, 49.5, 50, 64])
+    assert age_groups(ages, [30, 32, 50]).tolist() == ["<30", "30-31", "30-31", "32-49", "32-49", "50+", "50+"]
+    coh = pd.DataFrame({"treated": [1, 1, 0, 0], "age": [30, 40, 31, 52], "origin": ["a", "a", "b", "a"],
+                        "education_level": [10, 20, 10, 0],
+                        "benefit_type": pd.Categorical(["x", None, "x", "x"])})
+    data, pooled = matching_data(coh, {"covariates": ["age", "origin", "education_level", "benefit_type", "age_group"],
+                                       "age_bands": [35], "rare_category_min": 0})
+    assert data["education_level"].tolist() == ["level_10", "level_20", "level_10", "level_0"]
+    assert data["benefit_type"].tolist() == ["x", "none", "x", "x"] and pooled == {}
+    assert data["age_group"].tolist() == ["<35", "35+", "<35", "35+"]
+    assert coh["education_level"].tolist() == [10, 20, 10, 0]          # the input is not modified

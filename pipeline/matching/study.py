@@ -3,6 +3,7 @@ simulation study (categorical covariates as categories, rare levels pooled)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline.matching.design import pool_rare_levels
@@ -13,6 +14,9 @@ def matching_data(cohorts: pd.DataFrame, cfg: dict, treatment: str = "treated") 
 
     * origin and education level enter as categories: employability is not linear in the education
       codes (0 = unknown), and matching on them as numbers leaves a bias in the matched DiD;
+    * with ``cfg['age_bands']`` (lower edges, e.g. ``[30, 32, 35, 40, 50]``) an ``age_group`` category
+      is added, for covariate lists that want age effects that are not linear in the logit (benefit
+      rules change at 30: younger persons are on uddannelseshjælp, with more activation);
     * levels held by fewer than ``cfg['rare_category_min']`` treated or comparison persons are pooled
       as ``other`` (see :func:`pool_rare_levels`).
 
@@ -23,6 +27,22 @@ def matching_data(cohorts: pd.DataFrame, cfg: dict, treatment: str = "treated") 
         data["origin"] = data["origin"].astype(str)
     if "education_level" in data:
         data["education_level"] = "level_" + data["education_level"].astype(str)
-    if "benefit_type" in data:
-        data["benefit_type"] = data["benefit_type"].fillna("none")
+    if "benefit_type" in data and data["benefit_type"].isna().any():   # no benefit code in the month before
+        bt = data["benefit_type"]
+        if isinstance(bt.dtype, pd.CategoricalDtype) and "none" not in bt.cat.categories:
+            bt = bt.cat.add_categories("none")
+        data["benefit_type"] = bt.fillna("none")
+    bands = cfg.get("age_bands")
+    if bands and "age" in data:
+        data["age_group"] = age_groups(data["age"], bands)
     return pool_rare_levels(data, cfg["covariates"], int(cfg.get("rare_category_min", 0)), by=treatment)
+
+
+def age_groups(age: pd.Series, lower_edges: list[int]) -> pd.Series:
+    """Age band labels ``"30-31"``, ..., ``"50+"`` from sorted lower edges; ages below the first edge
+    get ``"<30"`` (for the first edge 30)."""
+    edges = sorted(int(e) for e in lower_edges)
+    labels = [f"<{edges[0]}"] + [f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:])] + [f"{edges[-1]}+"]
+    idx = pd.Series(age).to_numpy()
+    pos = np.searchsorted(np.asarray(edges), idx, side="right")
+    return pd.Series(np.asarray(labels, dtype=object)[pos], index=age.index, name="age_group")
