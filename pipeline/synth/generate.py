@@ -199,6 +199,16 @@ def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: st
     return headline(S, study, tsum, ysum)[0]
 
 
+def _knob_key(S: Setup, knobs: Knobs, study: str, world: int) -> tuple:
+    """The knob values a ``_measure`` of ``study`` in ``world`` depends on: the baseline shifts and the
+    effects of the programmes switched on in that world (the effects of a programme switched off
+    enter no person's hazards)."""
+    prog = S.programme if world else S.programme.without(study)
+    on = sorted({s for s, _start, _end in prog.areas.values()})
+    effects = tuple((s, tuple(sorted(knobs.effects.get(s, {}).items()))) for s in on)
+    return (study, world, knobs.act_shift, knobs.emp_shift_nw, knobs.other_origin_multiplier, effects)
+
+
 CALIBRATION_TOL = 0.0005   # stop when every calibrated share is within 0.05 percentage points
 
 
@@ -244,6 +254,16 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     if "jobgaranti_2017" in tg and "jobgaranti_2017" in S.studies:
         plan += [("jobgaranti_2017", 0, "emp_shift_nw", None), ("jobgaranti_2017", 1, "effects", "employment")]
     cands = {s: _candidates(S, pop, s, limit) for s in {p[0] for p in plan}}
+    # Brent's method re-evaluates its final point and later rounds and the report re-measure knob
+    # settings already simulated: remember every measure (a pure function of the relevant knobs).
+    memo: dict[tuple, float] = {}
+
+    def measure(study: str, world: int) -> float:
+        key = _knob_key(S, knobs, study, world)
+        if key not in memo:
+            memo[key] = _measure(S, pop, cands[study], knobs, study, world)
+        return memo[key]
+
     solution: dict[str, float] = {}
     for _round in range(int(cfg.get("calibration_rounds", 4))):
         worst = 0.0
@@ -256,7 +276,7 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
                     knobs.effects[study][key] = x
                 else:
                     setattr(knobs, attr, x)
-                return _measure(S, pop, cands[study], knobs, study, world) - target
+                return measure(study, world) - target
 
             x0 = solution.get(name, knobs.effects[study][key] if attr == "effects" else getattr(knobs, attr))
             solution[name], dev = _solve(f, x0)
@@ -266,7 +286,7 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     report = {k: round(float(v), 4) for k, v in solution.items()}
     for study, world, _attr, _key in plan:     # where the calibrated sample ends up (after all knobs moved)
         target = tg[study]["y1" if world else "y0"]
-        got = _measure(S, pop, cands[study], knobs, study, world)
+        got = measure(study, world)
         report[f"{study}.{'y1' if world else 'y0'}"] = {"target": target, "calibrated_sample": round(got, 5)}
     return knobs, report
 
