@@ -70,6 +70,20 @@ class Careers:
     area: np.ndarray    # int16 residence area
 
 
+@dataclass
+class Checkpoint:
+    """Where a simulation can resume: the state at the start of dense month ``month``.
+
+    Pass one with ``state=None`` to ``simulate`` to have the state recorded; pass it again to skip the
+    months before ``month``. Only valid for the same persons, seed, cfg and output months, and knobs and
+    programme exposure that agree before ``month`` (the caller's responsibility): e.g. the effects of a
+    programme enter no hazard before its first start month.
+    """
+
+    month: int
+    state: dict | None = None
+
+
 def _logit(p):
     return np.log(p / (1 - p))
 
@@ -140,11 +154,11 @@ def _next_block(bl: np.ndarray, emp_in: np.ndarray, emp_out: np.ndarray, age: np
 
 
 def simulate(pop: Population, idx: np.ndarray, seed: int, cfg: dict, knobs: Knobs, programme: Programme | None,
-             out_first: int, out_last: int) -> Careers:
+             out_first: int, out_last: int, checkpoint: Checkpoint | None = None) -> Careers:
     """Simulate persons ``idx`` (global person indices into ``pop``) from pop.first_month to ``out_last``.
 
     Returns arrays for the dense months ``out_first..out_last``. ``programme=None`` is the world without
-    the programmes.
+    the programmes. ``checkpoint``: record the state at its month, or resume from it (see ``Checkpoint``).
 
     Speed: quantities that do not change from month to month are computed once, and the block
     transition, activities and draws are computed only for the persons they concern (draws are pure
@@ -202,7 +216,17 @@ def simulate(pop: Population, idx: np.ndarray, seed: int, cfg: dict, knobs: Knob
     zero32 = np.zeros(n, np.float32)
     buf = _TransitionBuffers(n)
 
-    for m in range(pop.first_month, out_last + 1):
+    first = pop.first_month
+    if checkpoint is not None and checkpoint.state is not None:
+        st = checkpoint.state
+        block, act, dur, side, area = (st[k].copy() for k in ("block", "act", "dur", "side", "area"))
+        out_t = Careers(*(a.copy() for a in st["out_t"]))
+        first = checkpoint.month
+    for m in range(first, out_last + 1):
+        if checkpoint is not None and checkpoint.state is None and m == checkpoint.month:
+            checkpoint.state = {"block": block.copy(), "act": act.copy(), "dur": dur.copy(), "side": side.copy(),
+                                "area": area.copy(),
+                                "out_t": tuple(a.copy() for a in (out_t.block, out_t.act, out_t.hours, out_t.area))}
         y = (m - pop.first_month) // 12
         year = m // 12
         if y < sub.move_month.shape[1]:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from pipeline.codes import load_dream_codes
 from pipeline.calendar import index_to_yyyymm, parse_week_column, week_columns, week_thursday, yyyymm_to_index
 from pipeline.synth import model as M
-from pipeline.synth.careers import Careers, Knobs, Programme, ever_exposed, simulate
+from pipeline.synth.careers import Careers, Checkpoint, Knobs, Programme, ever_exposed, simulate
 from pipeline.synth.draws import uniform
 from pipeline.synth.population import Population, make_population, residence_at
 from pipeline.synth.truth import OUTCOMES, code_flags, outcome_arrays, target_group
@@ -186,11 +186,12 @@ def _candidates(S: Setup, pop: Population, study: str, limit: int) -> np.ndarray
     return idx
 
 
-def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: str, world: int) -> float:
+def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: str, world: int,
+             checkpoint: Checkpoint | None = None) -> float:
     st = S.studies[study]
     last = max(study_starts(st)) + 37
     prog = S.programme if world else S.programme.without(study)
-    car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last))
+    car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last), checkpoint)
     sub = pop.subset(idx)
     ys = outcome_arrays(car, S.flags)
     rec = cohort_flags(S, sub, car, study)
@@ -257,11 +258,20 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     # Brent's method re-evaluates its final point and later rounds and the report re-measure knob
     # settings already simulated: remember every measure (a pure function of the relevant knobs).
     memo: dict[tuple, float] = {}
+    # With the programme on, the months before its first start do not depend on its own effects: while
+    # Brent moves an effect, resume every simulation from the state at that month (latest one per study).
+    checkpoints: dict[str, tuple[tuple, Checkpoint]] = {}
 
     def measure(study: str, world: int) -> float:
         key = _knob_key(S, knobs, study, world)
         if key not in memo:
-            memo[key] = _measure(S, pop, cands[study], knobs, study, world)
+            cp = None
+            if world:
+                before = tuple(x for x in key[:-1]) + (tuple(e for e in key[-1] if e[0] != study),)
+                if checkpoints.get(study, (None,))[0] != before:
+                    checkpoints[study] = (before, Checkpoint(min(study_starts(S.studies[study]))))
+                cp = checkpoints[study][1]
+            memo[key] = _measure(S, pop, cands[study], knobs, study, world, cp)
         return memo[key]
 
     solution: dict[str, float] = {}
