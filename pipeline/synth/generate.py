@@ -114,14 +114,15 @@ def subgroups(pop: Population, pos: np.ndarray) -> dict[str, np.ndarray]:
             "men": pop.sex[pos] == 1, "women": pop.sex[pos] == 2}
 
 
-def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame) -> pd.DataFrame:
+def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame,
+               outcomes: tuple[str, ...] = OUTCOMES) -> pd.DataFrame:
     """Sums behind the true ATT by study, subgroup, outcome and event month (chunk-additive)."""
     out = []
     for study, g in treated.groupby("study", sort=True):
         pos = g["pos"].to_numpy()
         cols0 = (g["ref_month"].to_numpy() - S.out_first).astype(np.int64)
         sg = subgroups(pop, pos)
-        for oc in OUTCOMES:
+        for oc in outcomes:
             v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
             ok = ~np.isnan(v0) & ~np.isnan(v1)
             for sname, mask in sg.items():
@@ -132,14 +133,18 @@ def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFr
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
-def yearly_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame) -> pd.DataFrame:
+YEARLY_OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "employed")
+
+
+def yearly_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame,
+                outcomes: tuple[str, ...] = YEARLY_OUTCOMES) -> pd.DataFrame:
     """Sums behind true yearly shares ('at least one month in follow-up year k'), k = -3..3 (k<=0: pre years)."""
     out = []
     for study, g in treated.groupby("study", sort=True):
         pos = g["pos"].to_numpy()
         cols0 = (g["ref_month"].to_numpy() - S.out_first).astype(np.int64)
         sg = subgroups(pop, pos)
-        for oc in ("subsidised_job", "internship", "subsidised_or_internship", "employed"):
+        for oc in outcomes:
             v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
             for k in (-3, -2, -1, 1, 2, 3):
                 lo = 12 * (k - 1) if k > 0 else 12 * k
@@ -193,10 +198,17 @@ def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: st
     prog = S.programme if world else S.programme.without(study)
     car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last), checkpoint)
     sub = pop.subset(idx)
-    ys = outcome_arrays(car, S.flags)
+    # only the headline's outcome and measure (the sums of each outcome are computed independently)
+    h = st["headline"]
+    yearly = h["measure"] == "yearly_share"
+    outcomes = tuple(o for o in (YEARLY_OUTCOMES if yearly else OUTCOMES) if o == h["outcome"])
+    ys = outcome_arrays(car, S.flags, outcomes or OUTCOMES)
     rec = cohort_flags(S, sub, car, study)
     tr = rec[rec.treated == 1]
-    tsum, ysum = truth_sums(S, sub, ys, ys, tr), yearly_sums(S, sub, ys, ys, tr)
+    if yearly:
+        tsum, ysum = None, yearly_sums(S, sub, ys, ys, tr, outcomes or YEARLY_OUTCOMES)
+    else:
+        tsum, ysum = truth_sums(S, sub, ys, ys, tr, outcomes or OUTCOMES), None
     return headline(S, study, tsum, ysum)[0]
 
 
