@@ -2,7 +2,9 @@
 with 2005-2022 weekly DREAM codes.
 
 Runs the `synthesize`, `ingest`, `panel` and `cohorts` stages in a scratch directory with n_persons
-overridden and prints wall time per stage and peak memory (max RSS of this process, cumulative). Usage:
+overridden and prints wall time per stage, the CPU time of the generate and ingest stages (this process,
+all threads; less sensitive than wall time to other jobs on the machine) and peak memory (max RSS of
+this process, cumulative). Usage:
     .venv/bin/python benchmarks/bench_generate_ingest.py [n_persons] [dta|sav]
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))   # this checkout's pipeline, not an installed one
 
 
 def peak_gb() -> float:
@@ -39,12 +42,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         os.chdir(tmp)
         Path("params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         synthesize.main("params.yaml")
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         mem1 = peak_gb()
         ingest.main("params.yaml")
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         mem2 = peak_gb()
         panel.main("params.yaml")
         t3 = time.perf_counter()
@@ -52,9 +55,9 @@ def main() -> None:
         t4 = time.perf_counter()
         sizes = {p.name: p.stat().st_size / 1024**2 for p in Path("data/raw").iterdir()}
     print(f"\npersons: {n:,}   DREAM format: {fmt}   cores: {os.cpu_count()}")
-    print(f"synthesize: {t1 - t0:7.1f} s   (peak RSS so far {mem1:.2f} GB)")
-    print(f"ingest:     {t2 - t1:7.1f} s   (peak RSS so far {mem2:.2f} GB)")
-    print(f"generate + ingest: {t2 - t0:7.1f} s")
+    print(f"synthesize: {t1 - t0:7.1f} s   (CPU {c1 - c0:7.1f} s; peak RSS so far {mem1:.2f} GB)")
+    print(f"ingest:     {t2 - t1:7.1f} s   (CPU {c2 - c1:7.1f} s; peak RSS so far {mem2:.2f} GB)")
+    print(f"generate + ingest: {t2 - t0:7.1f} s   (CPU {c2 - c0:7.1f} s)")
     print(f"panel:      {t3 - t2:7.1f} s")
     print(f"cohorts:    {t4 - t3:7.1f} s")
     print(f"panel + cohorts: {t4 - t2:7.1f} s")

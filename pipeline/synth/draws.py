@@ -6,15 +6,21 @@ other persons are simulated with them. Hashing the counter (seed, person index, 
 SplitMix64 gives every person the same draws whatever the chunk or subset, which is what makes
 chunked generation byte-identical to one-shot generation and lets both potential outcomes of a person
 share one set of draws (common random numbers). numpy offers no vectorised keyed generator.
+
+The draw is a pure function of its arguments: ``uniform(seed, person, month, stream)[i]`` depends on
+``person[i]`` only, so drawing for a subset of persons gives exactly the subset of the draws.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -26,13 +32,41 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def uniform(seed: int, person: np.ndarray, month: int, stream: int) -> np.ndarray:
-    """U(0,1) draws, one per person, for a given month and stream (float64 in [0, 1))."""
+def _splitmix64_inplace(z: np.ndarray) -> np.ndarray:
+    """``_splitmix64`` computed in place on a uint64 array (the same bits, one temporary instead of seven).
+
+    The simulation draws ten streams per person and month, so the allocations of the expression form
+    cost more than the arithmetic itself.
+    """
+    t = np.empty_like(z)
+    with np.errstate(over="ignore"):
+        z += _GOLDEN
+        np.right_shift(z, _S30, out=t)
+        z ^= t
+        z *= _M1
+        np.right_shift(z, _S27, out=t)
+        z ^= t
+        z *= _M2
+        np.right_shift(z, _S31, out=t)
+        z ^= t
+    return z
+
+
+@lru_cache(maxsize=4096)
+def _key(seed: int, month: int, stream: int) -> np.uint64:
+    """The per-(seed, month, stream) key that the person index is mixed with."""
     with np.errstate(over="ignore"):
         key = _splitmix64(np.uint64(seed) * np.uint64(1_000_003) + np.uint64(stream) * np.uint64(7919))
-        key = _splitmix64(key ^ (np.uint64(month) * np.uint64(0x632BE59BD9B4E019)))
-        z = _splitmix64(person.astype(np.uint64) ^ key)
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        return _splitmix64(key ^ (np.uint64(month) * np.uint64(0x632BE59BD9B4E019)))
+
+
+def uniform(seed: int, person: np.ndarray, month: int, stream: int) -> np.ndarray:
+    """U(0,1) draws, one per person, for a given month and stream (float64 in [0, 1))."""
+    z = np.asarray(person).astype(np.uint64)     # a fresh array (also for a scalar person)
+    np.bitwise_xor(z, _key(seed, month, stream), out=z)
+    _splitmix64_inplace(z)
+    z >>= _S11
+    return z.astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
 def normal(seed: int, person: np.ndarray, month: int, stream: int) -> np.ndarray:

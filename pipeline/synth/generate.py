@@ -20,7 +20,7 @@ from tqdm import tqdm
 from pipeline.codes import load_dream_codes
 from pipeline.calendar import index_to_yyyymm, parse_week_column, week_columns, week_thursday, yyyymm_to_index
 from pipeline.synth import model as M
-from pipeline.synth.careers import Careers, Knobs, Programme, ever_exposed, simulate
+from pipeline.synth.careers import Careers, Checkpoint, Knobs, Programme, ever_exposed, simulate
 from pipeline.synth.draws import uniform
 from pipeline.synth.population import Population, make_population, residence_at
 from pipeline.synth.truth import OUTCOMES, code_flags, outcome_arrays, target_group
@@ -114,14 +114,15 @@ def subgroups(pop: Population, pos: np.ndarray) -> dict[str, np.ndarray]:
             "men": pop.sex[pos] == 1, "women": pop.sex[pos] == 2}
 
 
-def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame) -> pd.DataFrame:
+def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame,
+               outcomes: tuple[str, ...] = OUTCOMES) -> pd.DataFrame:
     """Sums behind the true ATT by study, subgroup, outcome and event month (chunk-additive)."""
     out = []
     for study, g in treated.groupby("study", sort=True):
         pos = g["pos"].to_numpy()
         cols0 = (g["ref_month"].to_numpy() - S.out_first).astype(np.int64)
         sg = subgroups(pop, pos)
-        for oc in OUTCOMES:
+        for oc in outcomes:
             v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
             ok = ~np.isnan(v0) & ~np.isnan(v1)
             for sname, mask in sg.items():
@@ -132,14 +133,18 @@ def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFr
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
-def yearly_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame) -> pd.DataFrame:
+YEARLY_OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "employed")
+
+
+def yearly_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame,
+                outcomes: tuple[str, ...] = YEARLY_OUTCOMES) -> pd.DataFrame:
     """Sums behind true yearly shares ('at least one month in follow-up year k'), k = -3..3 (k<=0: pre years)."""
     out = []
     for study, g in treated.groupby("study", sort=True):
         pos = g["pos"].to_numpy()
         cols0 = (g["ref_month"].to_numpy() - S.out_first).astype(np.int64)
         sg = subgroups(pop, pos)
-        for oc in ("subsidised_job", "internship", "subsidised_or_internship", "employed"):
+        for oc in outcomes:
             v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
             for k in (-3, -2, -1, 1, 2, 3):
                 lo = 12 * (k - 1) if k > 0 else 12 * k
@@ -186,17 +191,35 @@ def _candidates(S: Setup, pop: Population, study: str, limit: int) -> np.ndarray
     return idx
 
 
-def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: str, world: int) -> float:
+def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: str, world: int,
+             checkpoint: Checkpoint | None = None) -> float:
     st = S.studies[study]
     last = max(study_starts(st)) + 37
     prog = S.programme if world else S.programme.without(study)
-    car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last))
+    car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last), checkpoint)
     sub = pop.subset(idx)
-    ys = outcome_arrays(car, S.flags)
+    # only the headline's outcome and measure (the sums of each outcome are computed independently)
+    h = st["headline"]
+    yearly = h["measure"] == "yearly_share"
+    outcomes = tuple(o for o in (YEARLY_OUTCOMES if yearly else OUTCOMES) if o == h["outcome"])
+    ys = outcome_arrays(car, S.flags, outcomes or OUTCOMES)
     rec = cohort_flags(S, sub, car, study)
     tr = rec[rec.treated == 1]
-    tsum, ysum = truth_sums(S, sub, ys, ys, tr), yearly_sums(S, sub, ys, ys, tr)
+    if yearly:
+        tsum, ysum = None, yearly_sums(S, sub, ys, ys, tr, outcomes or YEARLY_OUTCOMES)
+    else:
+        tsum, ysum = truth_sums(S, sub, ys, ys, tr, outcomes or OUTCOMES), None
     return headline(S, study, tsum, ysum)[0]
+
+
+def _knob_key(S: Setup, knobs: Knobs, study: str, world: int) -> tuple:
+    """The knob values a ``_measure`` of ``study`` in ``world`` depends on: the baseline shifts and the
+    effects of the programmes switched on in that world (the effects of a programme switched off
+    enter no person's hazards)."""
+    prog = S.programme if world else S.programme.without(study)
+    on = sorted({s for s, _start, _end in prog.areas.values()})
+    effects = tuple((s, tuple(sorted(knobs.effects.get(s, {}).items()))) for s in on)
+    return (study, world, knobs.act_shift, knobs.emp_shift_nw, knobs.other_origin_multiplier, effects)
 
 
 CALIBRATION_TOL = 0.0005   # stop when every calibrated share is within 0.05 percentage points
@@ -244,6 +267,25 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     if "jobgaranti_2017" in tg and "jobgaranti_2017" in S.studies:
         plan += [("jobgaranti_2017", 0, "emp_shift_nw", None), ("jobgaranti_2017", 1, "effects", "employment")]
     cands = {s: _candidates(S, pop, s, limit) for s in {p[0] for p in plan}}
+    # Brent's method re-evaluates its final point and later rounds and the report re-measure knob
+    # settings already simulated: remember every measure (a pure function of the relevant knobs).
+    memo: dict[tuple, float] = {}
+    # With the programme on, the months before its first start do not depend on its own effects: while
+    # Brent moves an effect, resume every simulation from the state at that month (latest one per study).
+    checkpoints: dict[str, tuple[tuple, Checkpoint]] = {}
+
+    def measure(study: str, world: int) -> float:
+        key = _knob_key(S, knobs, study, world)
+        if key not in memo:
+            cp = None
+            if world:
+                before = tuple(x for x in key[:-1]) + (tuple(e for e in key[-1] if e[0] != study),)
+                if checkpoints.get(study, (None,))[0] != before:
+                    checkpoints[study] = (before, Checkpoint(min(study_starts(S.studies[study]))))
+                cp = checkpoints[study][1]
+            memo[key] = _measure(S, pop, cands[study], knobs, study, world, cp)
+        return memo[key]
+
     solution: dict[str, float] = {}
     for _round in range(int(cfg.get("calibration_rounds", 4))):
         worst = 0.0
@@ -256,7 +298,7 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
                     knobs.effects[study][key] = x
                 else:
                     setattr(knobs, attr, x)
-                return _measure(S, pop, cands[study], knobs, study, world) - target
+                return measure(study, world) - target
 
             x0 = solution.get(name, knobs.effects[study][key] if attr == "effects" else getattr(knobs, attr))
             solution[name], dev = _solve(f, x0)
@@ -266,7 +308,7 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     report = {k: round(float(v), 4) for k, v in solution.items()}
     for study, world, _attr, _key in plan:     # where the calibrated sample ends up (after all knobs moved)
         target = tg[study]["y1" if world else "y0"]
-        got = _measure(S, pop, cands[study], knobs, study, world)
+        got = measure(study, world)
         report[f"{study}.{'y1' if world else 'y0'}"] = {"target": target, "calibrated_sample": round(got, 5)}
     return knobs, report
 

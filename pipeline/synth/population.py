@@ -190,8 +190,14 @@ def area_by_month(pop: Population, months: np.ndarray) -> np.ndarray:
     out = np.empty((len(pop), len(months)), dtype=np.int16)
     cur = pop.area0.copy()
     prev = -1
+    # range of each year's move months (-1 = no move): years without a move in (prev, m] are skipped
+    has_move = pop.move_month >= 0
+    first_move = np.where(has_move, pop.move_month, np.iinfo(np.int32).max).min(axis=0, initial=np.iinfo(np.int32).max)
+    last_move = pop.move_month.max(axis=0, initial=-1)
     for j, m in enumerate(months):
         for y in range(pop.move_month.shape[1]):
+            if last_move[y] <= prev or first_move[y] > m:
+                continue
             mm = pop.move_month[:, y]
             moved = (mm > prev) & (mm <= m)
             if moved.any():

@@ -27,8 +27,8 @@ def code_flags(lookup: DreamCodeLookup) -> dict[str, np.ndarray]:
             "flex": lookup.mask(lookup.codes_where(blocks=["fleksjob"]))}
 
 
-def outcome_arrays(car: Careers, flags: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Monthly outcomes (persons x months, float32, NaN when censored)."""
+def outcome_arrays(car: Careers, flags: dict[str, np.ndarray], only: tuple[str, ...] = OUTCOMES) -> dict[str, np.ndarray]:
+    """Monthly outcomes (persons x months, float32, NaN when censored); ``only``: the outcomes to return."""
     code = M.month_code(car.block, car.act)
     censored = (car.block == M.EMIGRATED) | (car.block == M.PENSION) | (car.block == M.DEAD)
     lt, vp = flags["lt"][code], flags["vp"][code]
@@ -40,7 +40,7 @@ def outcome_arrays(car: Careers, flags: dict[str, np.ndarray]) -> dict[str, np.n
         "employed": (car.hours > 0) & ~lt & ~flags["flex"][code],
         "self_supporting": ~flags["public"][code],
     }
-    return {k: np.where(censored, np.nan, v.astype(np.float32)) for k, v in out.items()}
+    return {k: np.where(censored, np.nan, v.astype(np.float32)) for k, v in out.items() if k in only}
 
 
 def _age_ok(pop: Population, ref_day: np.datetime64, lo: int, hi: int) -> np.ndarray:
