@@ -20,6 +20,7 @@ benchmarks/out/sim_coverage_<study>_<outcome>.csv. SIM_SEED0 sets the first seed
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 import warnings
@@ -68,7 +69,6 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     matched = res.matched_data()
     units = lambda f, w: f[["PNR", "ref_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]].assign(weights=w)  # noqa: E731
     matched = matched.assign(pair=matched["subclass"].astype("int64"))
-    panel = panel.rename(columns={})
     ep = ev.event_panel(units(matched, matched["weights"].to_numpy()).assign(pair=matched["pair"].to_numpy()), panel, (-36, 36))
     ep_all = ev.event_panel(units(coh, np.ones(len(coh))), panel, (-36, 36))
     tm = out.truth_monthly
@@ -112,8 +112,6 @@ def main() -> None:
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 15000
     outcome = sys.argv[3] if len(sys.argv) > 3 else "employed"
-    import os
-
     params = yaml.safe_load(Path(os.environ.get("SIM_PARAMS", ROOT / "params.yaml")).read_text(encoding="utf-8"))
     params["synth"].update({"n_persons": n, "calibrate": False})
     # the calibrated values of the default run (data/truth from `dvc repro`), so the replications share
