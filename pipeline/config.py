@@ -56,3 +56,29 @@ def params_hash(params: dict) -> str:
 def code_list(name: str) -> pd.DataFrame:
     """A code list from data_schema/codes (e.g. 'dream_codes', 'countries')."""
     return pd.read_csv(CODES_DIR / f"{name}.csv", encoding="utf-8")
+
+
+def reference_months(study_block: dict) -> list[int]:
+    """Reference dates (YYYYMM) of a study: ``reference_months`` when the design re-draws the target group at
+    given dates (e.g. each programme year), otherwise one per distinct programme start month."""
+    if study_block.get("reference_months"):
+        return sorted(int(m) for m in study_block["reference_months"])
+    return sorted({int(v) for v in study_block["programme_areas"].values()})
+
+
+def treated_areas_at(study_block: dict, ref: int) -> set[int]:
+    """Programme areas whose residents are treated at reference month ``ref`` (YYYYMM).
+
+    With ``reference_months`` (re-drawn target group): every area whose programme runs at ``ref``
+    (start <= ref <= programme_end); otherwise the areas that start at ``ref`` (staggered starts)."""
+    starts = {int(a): int(s) for a, s in study_block["programme_areas"].items()}
+    if study_block.get("reference_months"):
+        end = int(study_block["programme_end"])
+        return {a for a, s in starts.items() if s <= ref <= end}
+    return {a for a, s in starts.items() if s == ref}
+
+
+def study_estimation(params: dict, study: str) -> dict:
+    """Estimation settings of one study: the global ``estimation`` block with the study's own
+    ``estimation`` entries (e.g. ``post_years``) on top."""
+    return {**params["estimation"], **(params["studies"][study].get("estimation") or {})}

@@ -1,7 +1,12 @@
 """Treated and comparison cohorts at the programme's reference dates, with baseline covariates.
 
 Design (DESIGN §6):
-* One reference date per programme start month (staggered starts give one cohort per start month).
+* One reference date per programme start month (staggered starts give one cohort per start month), or, when
+  the study re-draws its target group (``reference_months``, e.g. each programme year as CFBU counted
+  Copenhagen "årligt"), one per given date, with every area whose programme runs on that date treated.
+* The *baseline month* of a reference date is the earliest start of the areas treated at it: history
+  covariates and the DiD pre period end before it, so residents of an area already exposed before a later
+  re-draw date are not matched or differenced on outcomes the programme may have changed.
 * Treated: living in a programme area of the study on the first day of its start month and in the target
   group; comparison: living, on the same calendar date, in a listed deprived area without any programme
   (``comparison: deprived_without_programme``) or outside the listed areas (``national_pool``), and in
@@ -72,9 +77,20 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
     area_of_addr = adresser.set_index("ADRESSE_ID")["OMRAADE_ID"]
     birth_by_pnr = bef.drop_duplicates("PNR", keep="last").set_index("PNR")["FOED_DAG"]
     birth = birth_by_pnr.reindex(pnr).to_numpy("datetime64[D]")
+    starts = prog["START_MAANED"].astype(int).to_numpy()
+    ends = prog["SLUT_MAANED"].astype(int).to_numpy() if "SLUT_MAANED" in prog else np.full(len(prog), 999912)
+    redraw = bool(st.get("reference_months"))
+    refs = sorted(int(m) for m in st["reference_months"]) if redraw else sorted(set(starts.tolist()))
     rows, flow = [], []
-    for ref in sorted(prog["START_MAANED"].astype(int).unique()):
-        areas_t = set(prog.loc[prog["START_MAANED"] == ref, "OMRAADE_ID"].astype(int))
+    for ref in refs:
+        # staggered starts: the areas starting at ref; a re-drawn target group: every area whose programme runs
+        running = (starts <= ref) & (ref <= ends) if redraw else starts == ref
+        if not running.any():
+            raise ValueError(f"study {study!r}: no programme area runs at reference month {ref} "
+                             f"(programme register starts {sorted(set(starts.tolist()))}); change studies.{study}.reference_months")
+        areas_t = set(prog.loc[running, "OMRAADE_ID"].astype(int))
+        # the baseline (history covariates, pre period) ends where the treated areas' exposure began
+        baseline = int(starts[running].min())
         addr = address_at(bef, first_day(ref)).set_index("PNR")
         a = addr.reindex(pnr)
         # living in Denmark on the reference date: an address, and not emigrated, on folkepension or dead
@@ -100,7 +116,8 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
             flow.append({"ref_month": ref, "step": da, "step_en": en, "n_treated": int(t.sum()), "n_comparison": int(c.sum())})
         final_t, final_c = steps[-1][2], steps[-1][3]
         sel = final_t | final_c
-        rows.append(pd.DataFrame({"PNR": pnr[sel], "ref_month": np.int32(ref), "treated": final_t[sel].astype(np.int8),
+        rows.append(pd.DataFrame({"PNR": pnr[sel], "ref_month": np.int32(ref), "baseline_month": np.int32(baseline),
+                                  "treated": final_t[sel].astype(np.int8),
                                   "OMRAADE_ID": area[sel], "KOM": a["KOM"].to_numpy()[sel].astype(np.int16)}))
     cohorts = pd.concat(rows, ignore_index=True)
     flow_df = pd.DataFrame(flow)
@@ -109,16 +126,24 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
 
 
 def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
-    """Benefit, employment and activation history in the 12 and 36 months before each reference date.
+    """Benefit, employment and activation history in the 12 and 36 months before each baseline month
+    (the reference date, or the programme start when the target group is re-drawn later: ``baseline_month``),
+    and the benefit type in the month before the reference date.
 
     ``panel``: person-month rows (PNR, month, benefit_weeks, weeks_in_month, paid_hours, employed,
     subsidised_job, internship, self_supporting, category) covering at least the 36 months before the
-    reference dates. Censored months count as not on benefits / not employed.
+    baseline months and the month before each reference date. Censored months count as not on benefits /
+    not employed.
     """
-    key = cohorts[["PNR", "ref_month"]].drop_duplicates()
+    cols = ["PNR", "ref_month"] + (["baseline_month"] if "baseline_month" in cohorts else [])
+    key = cohorts[cols].drop_duplicates(["PNR", "ref_month"])
+    if "baseline_month" not in key:
+        key = key.assign(baseline_month=key["ref_month"])
     p = panel.merge(key, on="PNR", how="inner")
-    rel = yyyymm_to_index(p["month"].to_numpy()) - yyyymm_to_index(p["ref_month"].to_numpy())
-    p = p.assign(rel=rel)
+    month = yyyymm_to_index(p["month"].to_numpy())
+    rel_ref = month - yyyymm_to_index(p["ref_month"].to_numpy())
+    last = p.loc[rel_ref == -1, ["PNR", "ref_month", "category"]].rename(columns={"category": "benefit_type"})
+    p = p.assign(rel=month - yyyymm_to_index(p["baseline_month"].to_numpy()))
     p = p[(p["rel"] >= -36) & (p["rel"] <= -1)]
     on_benefit = (p["benefit_weeks"].fillna(0).to_numpy() > 0)
     emp = p["employed"].fillna(0).to_numpy().astype(float)
@@ -132,9 +157,16 @@ def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFra
         "activation_months_36": act, "paid_hours_12": hours * last12,
     })
     out = feats.groupby(["PNR", "ref_month"], sort=False).sum().reset_index()
-    last = p[p["rel"] == -1][["PNR", "ref_month", "category"]].rename(columns={"category": "benefit_type"})
+    # the yearly measure's baseline: in how many of the three 12-month years before the baseline month the
+    # person had at least one month in løntilskud or virksomhedspraktik (0-3; the pre-period value of the
+    # yearly DiD, so matching on it balances the DiD's pre period)
+    year = (-p["rel"].to_numpy() - 1) // 12
+    any_act = (pd.DataFrame({"PNR": p["PNR"].to_numpy(), "ref_month": p["ref_month"].to_numpy(), "year": year, "act": act})
+               .groupby(["PNR", "ref_month", "year"], sort=False)["act"].max().groupby(level=[0, 1], sort=False).sum())
+    out = out.merge(any_act.rename("activation_years_3").reset_index(), on=["PNR", "ref_month"], how="left")
     out = out.merge(last, on=["PNR", "ref_month"], how="left")
-    for c in ("benefit_months_12", "benefit_months_36", "employed_months_12", "employed_months_36", "activation_months_36"):
+    for c in ("benefit_months_12", "benefit_months_36", "employed_months_12", "employed_months_36", "activation_months_36",
+              "activation_years_3"):
         out[c] = out[c].astype(np.int16)
     out["paid_hours_12"] = out["paid_hours_12"].round(2).astype(np.float32)
     return out

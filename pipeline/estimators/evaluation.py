@@ -1,20 +1,29 @@
 """One study's effect estimates: the estimators of this package applied to the matched cohorts.
 
-Units are cohort rows (a person at one reference date). Inference on the matched sample clusters by matched
-pair (``estimation.cluster: pair``, MatchIt's recommendation: a treated person and the comparison matched to
-them are correlated by construction, and ignoring the pairing overstates the variance); ``PNR`` clusters by
-person instead. The contrasts on all cohort members cluster by person. Event time e = calendar month minus the
-reference month (e = 0 is the start month). Estimands and estimators:
+Units are cohort rows (a person at one reference date). Inference on the matched sample clusters on the
+connected components of the person-pair graph (``estimation.cluster: pair_component``): a treated person and
+the comparison matched to them are correlated by construction (Abadie & Spiess 2022: cluster on pairs), and
+a person who appears at several reference dates (a comparison person matched at several start months, a
+treated person in several yearly cohorts) joins all their pairs into one cluster
+(:mod:`pipeline.estimators.clusters`). The contrasts on all cohort members cluster by person. Event time e =
+calendar month minus the reference month (e = 0 is the start month); before the reference date, months are
+counted back from the baseline month (the programme start for a target group re-drawn later), see
+:func:`event_panel`. Estimands and estimators:
 
 * matched DiD (``matched_did``): ATT on the matched treated = change in the treated mean between the pre
   window and the post window minus the same change for the matched comparison (matching weights);
 * yearly matched DiD on "at least one month with the indicator in follow-up year k" (the CFBU measure);
+  with yearly re-drawn cohorts the units of all years are stacked (one headline for the programme years);
 * event study (``event_study``): treated x event-time coefficients with person and calendar-month
-  effects, reference e = -1;
-* Callaway & Sant'Anna ATT(g,t) (``att_gt``): groups g = start month, never-treated comparison = the
-  matched comparison rows, aggregated dynamically (overall = mean of ATT(e) over e >= 0);
+  effects, reference e = -1, on the cohorts first exposed at their reference date;
+* Callaway & Sant'Anna ATT(g,t) (``att_gt``): groups g = start month, each compared with the persons matched
+  at its own reference date (stacked), aggregated dynamically (overall = mean of ATT(e) over e >= 0);
 * contrasts that show bias: the naive post-period difference on all cohort members (no matching, no
   pre period) and static two-way fixed effects on all cohort members.
+
+Every effect row carries the minimum detectable effect at 80 % power and a 5 % two-sided level,
+``MDE = (z_0.975 + z_0.80) * SE`` (Bloom 1995), the smallest true effect this design would call
+significant four times in five.
 """
 
 from __future__ import annotations
@@ -23,16 +32,51 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
 from pipeline.estimators.aggte import aggte
 from pipeline.estimators.attgt import att_gt
+from pipeline.estimators.clusters import pair_person_components
 from pipeline.estimators.did import matched_did, naive_difference, twfe_did
 from pipeline.estimators.event_study import event_study, placebo_did, pretrend_test
 from pipeline.estimators.wild_bootstrap import matched_did_wild_bootstrap
 
 OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "paid_hours", "employed", "self_supporting")
 YEARLY_OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "employed")
+
+
+CLUSTER_LABELS = {"pair_component": "connected components of the person-pair graph (pairs sharing a person are one cluster)",
+                  "pair": "matched pair", "PNR": "person"}
+
+
+def assign_clusters(units: pd.DataFrame, how: str) -> np.ndarray:
+    """Inference cluster of every unit (cohort row): ``pair_component`` (default: matched pairs joined
+    whenever they share a person, :func:`pipeline.estimators.clusters.pair_person_components`), ``pair``
+    (matched pair only; ignores persons reused across reference dates) or ``PNR`` (person only)."""
+    if how == "pair_component":
+        return pair_person_components(units["PNR"].to_numpy(), units["pair"].to_numpy())
+    if how in ("pair", "PNR"):
+        return pd.factorize(units[how], sort=True)[0].astype(np.int64)
+    raise ValueError(f"estimation.cluster={how!r}: use one of {sorted(CLUSTER_LABELS)}")
+
+
+def check_subgroups_matched(subgroups: list[str], exact: list[str] | None) -> None:
+    """Every reported subgroup must be matched within (its variable an exact-matching variable), so the
+    subgroup's treated persons are compared with their own matched comparison persons, never with
+    comparison persons matched to treated persons outside the subgroup."""
+    need = {"nonwestern": "nonwestern", "other_origin": "nonwestern", "women": "woman", "men": "woman"}
+    missing = sorted({need[s] for s in subgroups if s in need} - set(exact or []))
+    if missing:
+        raise ValueError(f"estimation.subgroups {subgroups} need exact matching on {missing}: add them to matching.exact "
+                         f"(now {exact}) so each subgroup keeps its matched pairs")
+
+
+def dynamic_units(ep: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the cohorts whose reference date is their baseline month (first exposure at the reference
+    date): the event study, ATT(g,t), pre-trend tests and monthly means use only these, since a cohort
+    re-drawn after the programme start has no unexposed months just before its reference date."""
+    return ep[ep["ref_month"] == ep["baseline_month"]] if "baseline_month" in ep else ep
 
 
 def event_panel(units: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int]) -> pd.DataFrame:
@@ -42,8 +86,16 @@ def event_panel(units: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int
     person-month rows of those persons. Months outside ``window`` (event time) are dropped.
     """
     u = units.reset_index(drop=True).assign(unit=lambda d: np.arange(len(d), dtype=np.int64))
+    if "baseline_month" not in u:
+        u["baseline_month"] = u["ref_month"]
     p = panel.merge(u, on="PNR", how="inner")
-    e = yyyymm_to_index(p["month"].to_numpy()) - yyyymm_to_index(p["ref_month"].to_numpy())
+    month = yyyymm_to_index(p["month"].to_numpy())
+    e_ref = month - yyyymm_to_index(p["ref_month"].to_numpy())
+    e_base = month - yyyymm_to_index(p["baseline_month"].to_numpy())
+    # follow-up months count from the reference date, baseline months back from the baseline month (the
+    # programme start, for a target group re-drawn later); months in between were already exposed to the
+    # programme and are neither (dropped). Without a re-draw both clocks are the same.
+    e = np.where(e_ref >= 0, e_ref, np.where(e_base < 0, e_base, window[1] + 1))
     p = p.assign(event_time=e.astype(np.int32))
     p = p[(p["event_time"] >= window[0]) & (p["event_time"] <= window[1])].copy()
     si = p["subsidised_job"].astype("Float64") + p["internship"].astype("Float64")
@@ -65,18 +117,32 @@ def yearly_panel(ep: pd.DataFrame, outcomes=YEARLY_OUTCOMES) -> pd.DataFrame:
     # a unit-year counts for an outcome when the outcome is observed in the year's first month (not censored;
     # for paid-hours based outcomes also eIndkomst has started), so partly observed years do not count
     agg = agg.where(firsts.reindex(agg.index).to_numpy())
-    keep = [c for c in ("PNR", "treated", "weights", "OMRAADE_ID", "ref_month", "nonwestern", "pair") if c in d.columns]
+    keep = [c for c in ("PNR", "treated", "weights", "OMRAADE_ID", "ref_month", "baseline_month", "nonwestern", "woman",
+                        "pair", "cluster") if c in d.columns]
     keys = d.drop_duplicates("unit").set_index("unit")[keep]
     out = agg.reset_index().merge(keys, left_on="unit", right_index=True)
     return out.rename(columns={"year": "event_time"})
 
 
+MDE_FACTOR = float(norm.ppf(0.975) + norm.ppf(0.80))   # 2.8016: 5 % two-sided test, 80 % power
+
+
+def minimum_detectable_effect(se: float | np.ndarray, alpha: float = 0.05, power: float = 0.80) -> float | np.ndarray:
+    """Smallest true effect a two-sided test at level ``alpha`` detects with probability ``power`` when the
+    estimate is normal with standard error ``se``: ``(z_{1-alpha/2} + z_power) * se`` (the negligible
+    probability of rejecting in the wrong tail is ignored, as in Bloom 1995)."""
+    return (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se
+
+
 def _row(res, estimator: str, outcome: str, subgroup: str, unit: str, window: str) -> dict:
+    post = getattr(res, "post_window", None) or (np.nan, np.nan)
     return {"estimator": estimator, "outcome": outcome, "subgroup": subgroup, "estimate": res.att, "se": res.se,
-            "ci_lower": res.ci[0], "ci_upper": res.ci[1], "p_value": res.p, "n_treated": res.n_treated,
+            "ci_lower": res.ci[0], "ci_upper": res.ci[1], "p_value": res.p, "mde_80": minimum_detectable_effect(res.se),
+            "n_treated": res.n_treated,
             "n_control": res.n_control, "mean_treated_pre": res.mean_treated_pre, "mean_treated_post": res.mean_treated_post,
             "mean_comparison_pre": res.mean_control_pre, "mean_comparison_post": res.mean_control_post,
-            "unit": unit, "window": window, "se_convention": res.convention}
+            "unit": unit, "window": window, "post_lo": post[0], "post_hi": post[1], "n_clusters": res.n_clusters,
+            "se_convention": res.convention}
 
 
 def subgroup_masks(df: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
@@ -98,14 +164,14 @@ def did_estimates(ep: pd.DataFrame, yp: pd.DataFrame, cfg: dict, subgroups: list
     for sg, m in masks_m.items():
         d = ep[m]
         for oc in OUTCOMES:
-            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", pre, post, cluster_col=cfg.get("cluster", "PNR"))
+            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", pre, post, cluster_col="cluster")
             rows.append(_row(r, "matched_did", oc, sg, "hours" if oc == "paid_hours" else "share",
                              f"months {pre[0]}..{pre[1]} vs {post[0]}..{post[1]}"))
     ypre, ypost = tuple(cfg["pre_years"]), tuple(cfg["post_years"])
     for sg, m in masks_y.items():
         d = yp[m]
         for oc in YEARLY_OUTCOMES:
-            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", ypre, ypost, cluster_col=cfg.get("cluster", "PNR"))
+            r = matched_did(d, oc, "unit", "treated", "event_time", "weights", ypre, ypost, cluster_col="cluster")
             rows.append(_row(r, "matched_did_yearly", oc, sg, "share", f"years {ypre[0]}..{ypre[1]} vs {ypost[0]}..{ypost[1]}"))
     return pd.DataFrame(rows)
 
@@ -128,7 +194,7 @@ def event_study_estimates(ep: pd.DataFrame, outcomes, window, cfg) -> tuple[pd.D
     tabs, rob = [], []
     for oc in outcomes:
         es = event_study(ep, oc, "unit", "month", "event_time", "treated", "weights", ref_period=-1, window=tuple(window),
-                         cluster_col=cfg.get("cluster", "PNR"), engine="sparse")
+                         cluster_col="cluster", engine="sparse")
         t = es.table.assign(outcome=oc, subgroup="all", estimator="event_study")
         tabs.append(t)
         with warnings.catch_warnings(record=True) as caught:
@@ -140,7 +206,7 @@ def event_study_estimates(ep: pd.DataFrame, outcomes, window, cfg) -> tuple[pd.D
         rob.append({"check": "pretrend_wald", "outcome": oc, "statistic": pt.chi2, "p_value": pt.p_chi2, "estimate": np.nan,
                     "se": np.nan, "note": note})
         shift = int(cfg.get("placebo_shift", 12))
-        pl = placebo_did(ep, oc, "unit", "treated", "event_time", "weights", shift=shift, cluster_col=cfg.get("cluster", "PNR"))
+        pl = placebo_did(ep, oc, "unit", "treated", "event_time", "weights", shift=shift, cluster_col="cluster")
         rob.append({"check": "placebo_did", "outcome": oc, "statistic": pl.t, "p_value": pl.p, "estimate": pl.att, "se": pl.se,
                     "note": f"matched DiD with the start date moved {shift} months back (pre-period data only)"})
     return pd.concat(tabs, ignore_index=True), pd.DataFrame(rob)
@@ -162,7 +228,7 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = att_gt(dd, oc, "t", "unit", "g", control_group="nevertreated", est_method="reg", weightsname="weights",
-                         clustervars=[cfg.get("cluster", "PNR")], bstrap=True, biters=int(cfg.get("biters", 999)), cband=True,
+                         clustervars=["cluster"], bstrap=True, biters=int(cfg.get("biters", 999)), cband=True,
                          random_state=seed, allow_unbalanced_panel=True,
                          comparison_cohort_name="g_matched" if stacked else None)
             # cells without data (e.g. paid hours before eIndkomst starts in 2008) are left out
@@ -176,13 +242,12 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
         n_t = int(dd.loc[dd["treated"] == 1, "unit"].nunique())
         n_c = int(dd.loc[dd["treated"] == 0, "unit"].nunique())
         ci = ag.overall_ci if getattr(ag, "overall_ci", None) is not None else (ag.overall_att - 1.96 * ag.overall_se, ag.overall_att + 1.96 * ag.overall_se)
-        from scipy.stats import norm
-
         rows.append({"estimator": "att_gt", "outcome": oc, "subgroup": "all", "estimate": ag.overall_att, "se": ag.overall_se,
                      "ci_lower": ci[0], "ci_upper": ci[1], "p_value": 2 * norm.sf(abs(ag.overall_att / ag.overall_se)),
+                     "mde_80": minimum_detectable_effect(ag.overall_se),
                      "n_treated": n_t, "n_control": n_c, "unit": "hours" if oc == "paid_hours" else "share",
-                     "window": f"mean of ATT(e), e = 0..{hi}", "wald_pretest_p": res.wald_pvalue, "notes": "; ".join(notes),
-                     "se_convention": (f"influence function, clustered by {'matched pair' if cfg.get('cluster', 'PNR') == 'pair' else 'person'}; "
+                     "window": f"mean of ATT(e), e = 0..{hi}", "post_lo": 0, "post_hi": hi, "wald_pretest_p": res.wald_pvalue, "notes": "; ".join(notes),
+                     "se_convention": (f"influence function, clustered by {CLUSTER_LABELS[cfg['cluster']]}; "
                                       "multiplier bootstrap (Mammen) for the uniform band; comparison: "
                                       + ("never-treated persons matched at the cohort's own reference date (stacked)" if stacked
                                          else "all never-treated persons"))})
@@ -214,10 +279,12 @@ def headline(effects: pd.DataFrame, ep: pd.DataFrame, h: dict) -> dict:
         subgroup = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
         row = effects[(effects.estimator == "matched_did_month") & (effects.outcome == h["outcome"]) & (effects.subgroup == subgroup)].iloc[0]
     treated = float(row["mean_treated_post"])
-    return {"outcome": h["outcome"], "subgroup": subgroup, "measure": h["measure"], "month": h.get("month"),
+    return {"estimator": str(row["estimator"]), "outcome": h["outcome"], "subgroup": subgroup, "measure": h["measure"],
+            "month": h.get("month"), "post_lo": float(row["post_lo"]), "post_hi": float(row["post_hi"]),
             "treated_share": treated, "comparison_share": treated - float(row["estimate"]), "effect": float(row["estimate"]),
             "se": float(row["se"]), "ci_lower": float(row["ci_lower"]), "ci_upper": float(row["ci_upper"]),
-            "p_value": float(row["p_value"]), "n_treated": int(row["n_treated"]), "n_control": int(row["n_control"]),
+            "p_value": float(row["p_value"]), "mde_80": float(row["mde_80"]),
+            "n_treated": int(row["n_treated"]), "n_control": int(row["n_control"]),
             "extra_persons": float(row["estimate"]) * int(row["n_treated"]), "unit": row["unit"], "window": row["window"]}
 
 
@@ -228,7 +295,7 @@ def month_did(ep: pd.DataFrame, h: dict, cfg: dict, subgroups: list[str]) -> pd.
     rows = []
     for sg, mask in subgroup_masks(ep, subgroups).items():
         r = matched_did(ep[mask], h["outcome"], "unit", "treated", "event_time", "weights", pre, (m, m),
-                        cluster_col=cfg.get("cluster", "PNR"))
+                        cluster_col="cluster")
         rows.append(_row(r, "matched_did_month", h["outcome"], sg, "share", f"months {pre[0]}..{pre[1]} vs month {m}"))
     return pd.DataFrame(rows)
 
@@ -245,35 +312,34 @@ def area_bootstrap(ep: pd.DataFrame, outcome: str, cfg: dict, seed: int) -> dict
 
 
 def truth_for(effects: pd.DataFrame, truth_m: pd.DataFrame, truth_y: pd.DataFrame, study: str) -> pd.DataFrame:
-    """The generator's true ATT for each estimate's estimand (synthetic data only)."""
+    """The generator's true ATT for each estimate's estimand (synthetic data only), joined on the numeric
+    post-window bounds of the effect rows (months, or follow-up years for the yearly measures)."""
     tm = truth_m[truth_m.study == study]
     ty = truth_y[truth_y.study == study]
     out = []
     for r in effects.itertuples(index=False):
-        sg = r.subgroup
-        if r.estimator in ("matched_did", "naive", "twfe"):
-            lo, hi = [int(x) for x in r.window.split("vs")[-1].replace("months", "").split(",")[0].strip().split("..")]
+        sg, lo, hi = r.subgroup, r.post_lo, r.post_hi
+        if r.estimator in ("matched_did", "naive", "twfe", "matched_did_month", "att_gt"):
             t = tm[(tm.outcome == r.outcome) & (tm.subgroup == sg) & tm.event_time.between(lo, hi)]
-            truth = np.average(t["att"], weights=t["n"]) if t["n"].sum() else np.nan
+            # ATT(e) averaged over event months as att_gt's dynamic aggregation does; person-months otherwise
+            truth = (float(t["att"].mean()) if r.estimator == "att_gt"
+                     else np.average(t["att"], weights=t["n"]) if t["n"].sum() else np.nan)
         elif r.estimator == "matched_did_yearly":
-            t = ty[(ty.outcome == r.outcome) & (ty.subgroup == sg) & (ty.year > 0)]
+            t = ty[(ty.outcome == r.outcome) & (ty.subgroup == sg) & ty.year.between(lo, hi)]
             truth = np.average(t["att"], weights=t["n"]) if t["n"].sum() else np.nan
-        elif r.estimator == "matched_did_month":
-            m = int(r.window.split("month")[-1])
-            t = tm[(tm.outcome == r.outcome) & (tm.subgroup == sg) & (tm.event_time == m)]
-            truth = float(t["att"].iloc[0]) if len(t) else np.nan
-        elif r.estimator == "att_gt":
-            hi = int(r.window.split("..")[-1])
-            t = tm[(tm.outcome == r.outcome) & (tm.subgroup == sg) & tm.event_time.between(0, hi)]
-            truth = float(t["att"].mean())
         else:
             truth = np.nan
-        z = abs(r.estimate - truth) / r.se if r.se and r.se > 0 else np.nan
+        z = (r.estimate - truth) / r.se if r.se and r.se > 0 else np.nan
         out.append({"estimator": r.estimator, "outcome": r.outcome, "subgroup": sg, "estimate": r.estimate, "se": r.se,
-                    "truth": truth, "z": z, "within_3se": bool(z <= 3) if np.isfinite(z) else False})
+                    "truth": truth, "bias": r.estimate - truth, "z": z,
+                    "covered_95": bool(r.ci_lower <= truth <= r.ci_upper) if np.isfinite(truth) else False})
     return pd.DataFrame(out)
 
 
 def study_months(units: pd.DataFrame, window: tuple[int, int]) -> tuple[int, int]:
-    idx = yyyymm_to_index(units["ref_month"].to_numpy())
-    return int(index_to_yyyymm(idx.min() + window[0])), int(index_to_yyyymm(idx.max() + window[1]))
+    """(first, last) calendar month YYYYMM the event window needs: back from the earliest baseline month,
+    forward from the latest reference date."""
+    base = units["baseline_month"] if "baseline_month" in units else units["ref_month"]
+    lo = yyyymm_to_index(base.to_numpy()).min()
+    hi = yyyymm_to_index(units["ref_month"].to_numpy()).max()
+    return int(index_to_yyyymm(lo + window[0])), int(index_to_yyyymm(hi + window[1]))

@@ -21,7 +21,8 @@ def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataF
     cohorts, flow = select_cohorts(study, st, params["target_groups"], matrix, weeks, pnr, tables["bef"],
                                    tables["adresser"], tables["omraader"], tables["program"], load_dream_codes())
     refs = yyyymm_to_index(cohorts["ref_month"].to_numpy())
-    first, last = int(index_to_yyyymm(refs.min() - 36)), int(index_to_yyyymm(refs.max() - 1))
+    base = yyyymm_to_index(cohorts["baseline_month"].to_numpy())
+    first, last = int(index_to_yyyymm(base.min() - 36)), int(index_to_yyyymm(refs.max() - 1))
     hist = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last,
                       ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
                        "internship", "self_supporting"])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import write_csv, write_json
-from pipeline.config import load_params, params_hash
+from pipeline.config import load_params, params_hash, study_estimation
 from pipeline.estimators import evaluation as ev
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
 from pipeline.stages.common import read_panel
@@ -42,30 +42,34 @@ def versions() -> dict:
 
 
 def _units(frame: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
-    cols = ["PNR", "ref_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
+    cols = ["PNR", "ref_month", "baseline_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
     return frame[cols].assign(weights=weights)
 
 
 def run_study(study: str, params: dict, truth: dict | None) -> dict:
-    st, cfg = params["studies"][study], params["estimation"]
+    st, cfg = params["studies"][study], study_estimation(params, study)
     seed = int(params["seed"])
+    subgroups = cfg["subgroups"].get(study, ["all"])
+    ev.check_subgroups_matched(subgroups, params["matching"].get("exact"))
     matched = pd.read_parquet(Path("data/matched") / f"{study}.parquet")
     cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
     window = tuple(cfg["event_window"])
     first, last = ev.study_months(cohorts, window)
     panel = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last, PANEL_COLUMNS)
     units = _units(matched, matched["weights"].to_numpy()).assign(pair=matched["subclass"].astype("int64").to_numpy())
+    units["cluster"] = ev.assign_clusters(units, cfg["cluster"])
     ep = ev.event_panel(units, panel, window)
-    ep_all = ev.event_panel(_units(cohorts, np.ones(len(cohorts))), panel, window)
+    all_units = _units(cohorts, np.ones(len(cohorts)))
+    ep_all = ev.event_panel(all_units.assign(cluster=pd.factorize(all_units["PNR"], sort=True)[0]), panel, window)
     yp = ev.yearly_panel(ep)
-    subgroups = cfg["subgroups"].get(study, ["all"])
     effects = [ev.did_estimates(ep, yp, cfg, subgroups)]
     h = st["headline"]
     if h["measure"] == "share_at_month":
         effects.append(ev.month_did(ep, h, cfg, subgroups))
     effects.append(ev.contrast_estimates(ep_all, cfg))
-    es_table, robustness = ev.event_study_estimates(ep, ev.OUTCOMES, window, cfg)
-    cs_rows, cs_dyn = ev.attgt_estimates(ep, ev.OUTCOMES, cfg, seed)
+    ep_dyn = ev.dynamic_units(ep)
+    es_table, robustness = ev.event_study_estimates(ep_dyn, ev.OUTCOMES, window, cfg)
+    cs_rows, cs_dyn = ev.attgt_estimates(ep_dyn, ev.OUTCOMES, cfg, seed)
     effects.append(cs_rows)
     effects = pd.concat(effects, ignore_index=True)
     effects.insert(0, "study", study)
@@ -75,7 +79,7 @@ def run_study(study: str, params: dict, truth: dict | None) -> dict:
                        cs_dyn[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper",
                                "cband_lower", "cband_upper"]]], ignore_index=True)
     head = ev.headline(effects, ep, h)
-    out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep, ev.OUTCOMES),
+    out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep_dyn, ev.OUTCOMES),
            "robustness": robustness, "headline": {"study": study, **head}}
     if truth is not None:
         out["truth"] = ev.truth_for(effects, truth["monthly"], truth["yearly"], study)
@@ -129,15 +133,21 @@ def main(params_path: str = "params.yaml") -> None:
                 "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}
         write_json(meta, out / "meta.json")
         h = r["headline"]
-        metrics[study] = {"effect": round(h["effect"], 6), "se": round(h["se"], 6), "treated_share": round(h["treated_share"], 6),
+        metrics[study] = {"effect": round(h["effect"], 6), "se": round(h["se"], 6), "mde_80": round(h["mde_80"], 6),
+                          "p_value": round(h["p_value"], 6), "treated_share": round(h["treated_share"], 6),
                           "comparison_share": round(h["comparison_share"], 6), "n_treated": h["n_treated"]}
         if "truth" in r:
             t = r["truth"]
+            ht = t[(t.estimator == h["estimator"]) & (t.outcome == h["outcome"]) & (t.subgroup == h["subgroup"])].iloc[0]
             # naive and TWFE contrasts on all cohort members are shown to be biased; they are not counted
             m = t[~t["estimator"].isin(["naive", "twfe"])]
-            metrics[study]["matched_estimates_within_3se_of_truth"] = f"{int(m['within_3se'].sum())}/{len(m)}"
+            metrics[study].update({"truth": round(float(ht["truth"]), 6), "bias": round(float(ht["bias"]), 6),
+                                   "z_vs_truth": round(float(ht["z"]), 4),
+                                   "matched_estimates_covering_truth": int(m["covered_95"].sum()),
+                                   "matched_estimates": int(len(m))})
         print(f"estimate: {study}: {h['outcome']} {h['treated_share']:.3f} vs {h['comparison_share']:.3f}, "
-              f"effect {h['effect']:+.4f} (SE {h['se']:.4f})")
+              f"effect {h['effect']:+.4f} (SE {h['se']:.4f}, MDE {h['mde_80']:.4f}, p {h['p_value']:.4f}); "
+              f"{h['n_treated']:,} treated")
     write_json(metrics, Path("reports") / "metrics.json")
 
 

@@ -18,6 +18,7 @@ from scipy.optimize import brentq
 from tqdm import tqdm
 
 from pipeline.codes import load_dream_codes
+from pipeline.config import reference_months, study_estimation, treated_areas_at
 from pipeline.calendar import index_to_yyyymm, parse_week_column, week_columns, week_thursday, yyyymm_to_index
 from pipeline.synth import model as M
 from pipeline.synth.careers import Careers, Checkpoint, Knobs, Programme, ever_exposed, simulate
@@ -45,6 +46,7 @@ class Setup:
     out_last: int
     weeks: list
     week_month: np.ndarray
+    post_years: dict      # study -> (first, last) follow-up year of the yearly headline measure
 
     @property
     def months(self) -> np.ndarray:
@@ -68,11 +70,26 @@ def make_setup(params: dict, codes: pd.DataFrame) -> Setup:
                  flags=code_flags(load_dream_codes()), category_by_code=category_by_code,
                  programme=Programme(areas, cfg.get("phase_in_months", 6)), prog_area_ids=set(areas),
                  out_first=yyyymm_to_index(cfg["first_year"] * 100 + 1), out_last=yyyymm_to_index(cfg["last_year"] * 100 + 12),
-                 weeks=weeks, week_month=wm)
+                 weeks=weeks, week_month=wm,
+                 post_years={s: tuple(int(v) for v in study_estimation(params, s)["post_years"]) for s in studies})
+
+
+def scaled_areas(areas: pd.DataFrame, S: Setup) -> pd.DataFrame:
+    """The area code list with each area's relative size multiplied by its sampling factor
+    (``synth.area_size_factor``: per study for its programme areas, ``deprived`` for the other listed
+    areas). Only the persons the designs use are simulated: the programme areas at the size that gives the
+    studies their real numbers of treated persons, the comparison areas large enough for matching."""
+    factors = S.cfg.get("area_size_factor") or {}
+    f = np.full(len(areas), float(factors.get("deprived", 1.0)))
+    ids = areas["OMRAADE_ID"].to_numpy()
+    for a, (study, _start, _end) in S.programme.areas.items():
+        f[ids == a] = float(factors.get(study, 1.0))
+    return areas.assign(relative_size=areas["relative_size"].to_numpy(float) * f)
 
 
 def study_starts(st: dict) -> list[int]:
-    return sorted({yyyymm_to_index(int(v)) for v in st["programme_areas"].values()})
+    """The study's reference months as dense month indices (programme starts, or the re-draw dates)."""
+    return [int(yyyymm_to_index(m)) for m in reference_months(st)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,14 +100,13 @@ def cohort_flags(S: Setup, pop: Population, car: Careers, study: str) -> pd.Data
     """Generator's record: one row per person and reference month in the treated or comparison cohort."""
     st = S.studies[study]
     codes_m = M.month_code(car.block, car.act)
-    prog_areas = {int(a): yyyymm_to_index(int(s)) for a, s in st["programme_areas"].items()}
     rows = []
     for ref in study_starts(st):
         j = ref - S.out_first
         area = car.area[:, j]
         in_tg = target_group(st, S.tg_cfg, pop, codes_m, S.months, ref, S.week_month, S.category_by_code)
         in_tg &= codes_m[:, j - 1] < 997          # not emigrated, on folkepension or dead before the reference date
-        treated_here = np.isin(area, [a for a, s in prog_areas.items() if s == ref])
+        treated_here = np.isin(area, sorted(treated_areas_at(st, int(index_to_yyyymm(ref)))))
         if st["comparison"] == "national_pool":
             comp = area == 0
         else:
@@ -167,7 +183,8 @@ def headline(S: Setup, study: str, tsum: pd.DataFrame, ysum: pd.DataFrame) -> tu
     """(y0, y1) of the study's headline measure from truth sums."""
     h = S.studies[study]["headline"]
     if h["measure"] == "yearly_share":
-        d = ysum[(ysum.study == study) & (ysum.subgroup == "all") & (ysum.outcome == h["outcome"]) & (ysum.year > 0)]
+        lo, hi = S.post_years[study]
+        d = ysum[(ysum.study == study) & (ysum.subgroup == "all") & (ysum.outcome == h["outcome"]) & ysum.year.between(lo, hi)]
     else:
         sg = "nonwestern" if h["subgroup"] == "ltu_nonwestern" else h["subgroup"]
         d = tsum[(tsum.study == study) & (tsum.subgroup == sg) & (tsum.outcome == h["outcome"]) & (tsum.event_time == h["month"])]
@@ -413,7 +430,7 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     """
     S = make_setup(params, codes)
     n = int(S.cfg["n_persons"])
-    pop = make_population(n, S.seed, S.cfg, areas, S.prog_area_ids, countries, municipalities)
+    pop = make_population(n, S.seed, S.cfg, scaled_areas(areas, S), S.prog_area_ids, countries, municipalities)
     knobs, cal = calibrate(S, pop, params)
     exposed = ever_exposed(pop, S.programme, pop.first_month, S.out_last)
     areas_kom = np.zeros(int(areas["OMRAADE_ID"].max()) + 1, dtype=np.int16)   # area id -> municipality

@@ -158,6 +158,9 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     move_addr = np.zeros((n, n_years), dtype=np.int64)
     cur_area, cur_kom = area0.copy(), home_kom.copy()
     sig_neg_theta = 1 / (1 + np.exp(theta))
+    # moves from the national pool into a listed area (at most 1): a smaller simulated national pool needs a
+    # larger share to keep the areas' in-flow of movers (the pool stands for the whole country)
+    move_in = min(1.0, float(cfg.get("national_move_in", 0.25)))
     for y in range(n_years):
         s = 100 + y
         rate = np.where(cur_area > 0, cfg["annual_move_rate"] * (0.7 + 0.6 * (1 - sig_neg_theta)), 0.6 * cfg["annual_move_rate"])
@@ -166,7 +169,7 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
         other_area = area_ids[choice(seed, p, 22, size, month=s)]
         dest = np.where(cur_area > 0,
                         np.select([u < 0.30, u < 0.45], [cur_area, other_area], 0),
-                        np.where(u < 0.25 * sig_neg_theta, other_area, 0)).astype(np.int16)
+                        np.where(u < move_in * sig_neg_theta, other_area, 0)).astype(np.int16)
         kom_new = np.where(dest > 0, kom_of_area[dest], cur_kom)
         # February-December: one move between two 1 January snapshots at most
         month = start + 12 * y + 1 + (uniform(seed, p, s, 23) * 11).astype(np.int32)

@@ -1,0 +1,74 @@
+"""Inference clusters that follow every reuse of a person in a matched (and stacked) design.
+
+Convention
+----------
+Units are rows of a matched sample: a person at one reference date, with the id of the matched set
+(pair) it belongs to. Two units are dependent when they are the same person (a comparison person matched
+at several reference dates, a treated person re-drawn in several yearly cohorts, a unit in several
+stacks) or when they are in the same matched pair (Abadie & Spiess 2022: after matching without
+replacement, standard errors must cluster on the matched pairs). The clusters are the connected
+components of the bipartite graph whose nodes are persons and pairs and whose edges are the units
+(person p is in pair s): pairs that share a person, and persons that share a pair, fall in one cluster.
+Without any reuse of persons the components are exactly the pairs; without matching (every unit its own
+pair) they are exactly the persons.
+
+``scipy.sparse.csgraph.connected_components`` does the graph work (linear in the number of units).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+__all__ = ["pair_person_components", "component_sizes"]
+
+
+def pair_person_components(person: np.ndarray | pd.Series, pair: np.ndarray | pd.Series) -> np.ndarray:
+    """Cluster id (0..C-1) of every unit: the connected component of the person-pair graph it lies in.
+
+    Parameters
+    ----------
+    person : array of person ids, one per unit (any hashable values; NaN not allowed)
+    pair : array of matched-set ids, one per unit; a unit without a pair (e.g. an unmatched row kept with
+        weight 0) may carry a pair id of its own
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Component ids numbered in order of first appearance of the component's smallest unit, so the
+        numbering does not depend on the values of the ids.
+    """
+    person = pd.Series(np.asarray(person))
+    pair = pd.Series(np.asarray(pair))
+    if len(person) != len(pair):
+        raise ValueError(f"person ({len(person)}) and pair ({len(pair)}) must have one entry per unit")
+    if person.isna().any() or pair.isna().any():
+        raise ValueError("person and pair ids must not be missing")
+    n = len(person)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    p_code, p_levels = pd.factorize(person, sort=False)
+    s_code, s_levels = pd.factorize(pair, sort=False)
+    n_p = len(p_levels)
+    # nodes: persons 0..n_p-1, pairs n_p..n_p+n_s-1; one edge per unit
+    graph = coo_matrix((np.ones(n, dtype=np.int8), (p_code, n_p + s_code)), shape=(n_p + len(s_levels),) * 2)
+    _, labels = connected_components(graph, directed=False)
+    comp = labels[p_code]
+    # renumber by first appearance so the ids are stable under relabelling of persons and pairs
+    _, first = np.unique(comp, return_index=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[np.searchsorted(np.unique(comp), comp)]
+
+
+def component_sizes(clusters: np.ndarray) -> dict[str, float]:
+    """Number of clusters and the distribution of their sizes (units per cluster) for the report."""
+    counts = np.bincount(np.asarray(clusters, dtype=np.int64))
+    counts = counts[counts > 0]
+    if len(counts) == 0:
+        return {"n_clusters": 0, "mean_size": float("nan"), "max_size": 0, "share_in_largest": float("nan")}
+    return {"n_clusters": int(len(counts)), "mean_size": float(counts.mean()), "max_size": int(counts.max()),
+            "share_in_largest": float(counts.max() / counts.sum())}
