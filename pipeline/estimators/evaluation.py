@@ -38,9 +38,9 @@ from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
 from pipeline.estimators.aggte import aggte
 from pipeline.estimators.attgt import att_gt
 from pipeline.estimators.clusters import pair_person_components
-from pipeline.estimators.did import matched_did, naive_difference, twfe_did
+from pipeline.estimators.did import matched_did, naive_difference, person_changes, twfe_did
 from pipeline.estimators.event_study import event_study, placebo_did, pretrend_test
-from pipeline.estimators.wild_bootstrap import matched_did_wild_bootstrap
+from pipeline.estimators.area_inference import area_randomization_test
 
 OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "paid_hours", "employed", "self_supporting")
 YEARLY_OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "employed")
@@ -220,6 +220,14 @@ def attgt_estimates(ep: pd.DataFrame, outcomes, cfg: dict, seed: int) -> tuple[p
     # stacked comparisons: cohort g against the comparison persons matched at its own reference date
     # (their history is aligned with the cohort's around the date both were selected on benefits)
     stacked = cfg.get("attgt_comparison", "matched_cohort") == "matched_cohort"
+    if not stacked and d["ref_month"].nunique() > 1:
+        # R did's pooled never-treated comparison uses persons matched at other dates, whose selection dip
+        # (they were drawn on benefits at their own date) falls at other calendar times: biased here
+        raise ValueError("estimation.attgt_comparison=all_never_treated pools comparison persons matched at other "
+                         "reference dates, whose pre-selection dip lies at other calendar times; on a matched design "
+                         "with several reference dates this is biased (simulation study: t = 5.3-5.8). Use "
+                         "matched_cohort (each start cohort against its own matched persons); the pooled comparison "
+                         "stays available in pipeline.estimators.att_gt for R did parity")
     d["g_matched"] = yyyymm_to_index(d["ref_month"].to_numpy())
     lo, hi = cfg["event_window"]
     rows, dyn = [], []
@@ -300,15 +308,31 @@ def month_did(ep: pd.DataFrame, h: dict, cfg: dict, subgroups: list[str]) -> pd.
     return pd.DataFrame(rows)
 
 
-def area_bootstrap(ep: pd.DataFrame, outcome: str, cfg: dict, seed: int) -> dict:
-    """Matched DiD with area-clustered wild bootstrap (few clusters)."""
-    r = matched_did_wild_bootstrap(ep, outcome, "unit", "treated", "event_time", "weights", "OMRAADE_ID",
-                                   tuple(cfg["pre_window"]), tuple(cfg["post_window"]), n_boot=int(cfg.get("wild_boot", 999)),
-                                   random_state=seed)
-    return {"check": "wild_cluster_bootstrap_area", "outcome": outcome, "statistic": r.t, "p_value": r.p_value,
-            "estimate": r.estimate, "se": r.se,
-            "note": f"matched DiD, clusters = housing areas ({r.n_clusters}); wild cluster bootstrap-t (restricted, "
-                    f"{r.weight_type}), 95% CI {r.ci[0]:.4f} to {r.ci[1]:.4f}"}
+def headline_area_test(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict, seed: int) -> dict:
+    """Area-level randomization inference on exactly the headline's estimand (outcome, subgroup, windows).
+
+    Person-level SEs ignore shocks common to a housing area; with 5-6 programme areas among 20-30 the wild
+    cluster bootstrap is unreliable (MacKinnon & Webb 2017, 2018), so the check permutes which areas are the
+    programme areas and compares the observed area-clustered t statistic with its permutation distribution
+    (RI-t, MacKinnon & Webb 2020; :func:`pipeline.estimators.area_inference.area_randomization_test`).
+    The units and their matching weights are those of the headline's matched DiD."""
+    if h["measure"] == "yearly_share":
+        data, pre, post, sg = yp, tuple(cfg["pre_years"]), tuple(cfg["post_years"]), h.get("subgroup", "all")
+    else:
+        m = int(h["month"])
+        data, pre, post = ep, tuple(cfg["pre_window"]), (m, m)
+        sg = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
+    d = data[subgroup_masks(data.assign(woman=data.get("woman", 0)), [sg])[sg]]
+    pc = person_changes(d, h["outcome"], "unit", "treated", "event_time", "weights", pre, post, cluster_col="OMRAADE_ID")
+    pc = pc[(pc["weight"] > 0) & pc["delta"].notna()]
+    r = area_randomization_test(pc["delta"].to_numpy(), pc["weight"].to_numpy(), pc["cluster"].to_numpy(),
+                                pc["treat"].to_numpy(), max_assignments=int(cfg.get("area_assignments", 20000)), seed=seed)
+    return {"check": "area_randomization_inference", "outcome": h["outcome"], "subgroup": sg, "statistic": r.t,
+            "p_value": r.p_value, "estimate": r.estimate, "se": r.se, "ci_lower": r.ci[0], "ci_upper": r.ci[1],
+            "n_areas": r.n_areas, "n_treated_areas": r.n_treated_areas, "n_assignments": r.n_assignments,
+            "min_p": r.min_p, "note": f"headline estimand, area-clustered t against its distribution over "
+                                      f"{r.n_assignments} {'(all)' if r.exact else 'sampled'} choices of "
+                                      f"{r.n_treated_areas} of {r.n_areas} areas as programme areas (RI-t)"}
 
 
 def truth_for(effects: pd.DataFrame, truth_m: pd.DataFrame, truth_y: pd.DataFrame, study: str) -> pd.DataFrame:

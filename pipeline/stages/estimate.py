@@ -73,7 +73,7 @@ def run_study(study: str, params: dict, truth: dict | None) -> dict:
     effects.append(cs_rows)
     effects = pd.concat(effects, ignore_index=True)
     effects.insert(0, "study", study)
-    rob = [robustness, pd.DataFrame([ev.area_bootstrap(ep, h["outcome"], cfg, seed)])]
+    rob = [robustness, pd.DataFrame([ev.headline_area_test(ep, yp, h, cfg, seed)])]
     robustness = pd.concat(rob, ignore_index=True)
     event = pd.concat([es_table[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper"]],
                        cs_dyn[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper",
@@ -114,7 +114,7 @@ def main(params_path: str = "params.yaml") -> None:
         write_csv(flow, out / "cohort_flow.csv")
         cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
         st = params["studies"][study]
-        cfg = params["estimation"]
+        cfg = study_estimation(params, study)
         meta = {"study": study, "title_da": st["title_da"], "title_en": st["title_en"], "synthetic": synthetic,
                 "params_hash": params_hash(params), "versions": versions(), "language": lang,
                 "min_cell": int(params.get("report", {}).get("min_cell", 5)),
@@ -124,12 +124,14 @@ def main(params_path: str = "params.yaml") -> None:
                 "estimator_options": [
                     f"matching: {json.dumps(params['matching'], sort_keys=True)}",
                     f"matched DiD: pre window {cfg['pre_window']}, post window {cfg['post_window']} (months from start); "
-                    f"yearly: pre years {cfg['pre_years']}, post years {cfg['post_years']}; SE clustered by {cfg.get('cluster', 'PNR')} (CR1, t(G-1))",
+                    f"yearly: pre years {cfg['pre_years']}, post years {cfg['post_years']}; SE clustered by {ev.CLUSTER_LABELS[cfg['cluster']]} (CR1, t(G-1))",
                     f"event study: person and calendar-month fixed effects, reference month -1, window {cfg['event_window']}, "
-                    f"SE clustered by {cfg.get('cluster', 'PNR')} (CRV1 small-sample factor)",
-                    f"ATT(g,t): Callaway & Sant'Anna, never-treated comparison, outcome regression, varying base period, "
-                    f"clustered by {cfg.get('cluster', 'PNR')}, {cfg['biters']} multiplier-bootstrap draws for uniform bands",
-                    f"area clusters: wild cluster bootstrap-t, {cfg['wild_boot']} draws"],
+                    f"SE clustered by {ev.CLUSTER_LABELS[cfg['cluster']]} (CRV1 small-sample factor)",
+                    f"ATT(g,t): Callaway & Sant'Anna, each start cohort against the persons matched at its own reference date, "
+                    f"outcome regression, varying base period, clustered by {ev.CLUSTER_LABELS[cfg['cluster']]}, "
+                    f"{cfg['biters']} multiplier-bootstrap draws for uniform bands",
+                    "area level: randomization inference over which areas are programme areas (RI-t, MacKinnon & Webb 2020) "
+                    "on the headline estimand"],
                 "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}
         write_json(meta, out / "meta.json")
         h = r["headline"]

@@ -1,0 +1,123 @@
+"""Seed study of the default design: power, mean SE and coverage of every headline over many worlds.
+
+Each replication runs the default pipeline (stages synthesize -> estimate, the report is not needed) with
+``params.yaml`` and only the seed changed, in its own working directory, and compares each headline with
+the generator's truth for the same world (from the simulated potential outcomes of its treated persons,
+restricted to the headline's estimand; the truth averages over all treated persons of the cohort, the
+estimate over the matched ones). Reported per headline:
+
+* power: the share of seeds with a significant estimate (p < 0.05, two-sided);
+* mean estimate, mean truth, bias (mean of estimate - truth) with its Monte-Carlo SE, SD of the estimates;
+* mean SE and mean minimum detectable effect (80 % power);
+* coverage: the share of seeds whose 95 % interval covers that seed's truth (with its binomial SE).
+
+Headlines: Copenhagen's yearly share in praktik or løntilskud (stacked programme years), the job guarantee's
+employment at month 36 (non-western), and the job guarantee's paid hours (months 0-35, whole cohort).
+
+Usage: .venv/bin/python benchmarks/seed_study.py [n_seeds=20] [first_seed=1] [parallel=2] [extra --set key=value ...]
+Writes benchmarks/out/seed_study.csv (one row per seed and headline) and prints the summary table.
+Runs on two worker processes by default (the machine has two cores); about 2-3 minutes per seed each.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("synthesize", "ingest", "panel", "cohorts", "match", "estimate")
+# (study, estimator, outcome, subgroup) of each headline followed over the seeds
+HEADLINES = {
+    "copenhagen_yearly_share": ("copenhagen_2015", "matched_did_yearly", "subsidised_or_internship", "all"),
+    "jobguarantee_employed_m36_nonwestern": ("jobgaranti_2017", "matched_did_month", "employed", "nonwestern"),
+    "jobguarantee_paid_hours": ("jobgaranti_2017", "matched_did", "paid_hours", "all"),
+}
+
+
+def _set(params: dict, dotted: str, value) -> None:
+    node = params
+    *head, last = dotted.split(".")
+    for k in head:
+        node = node[k]
+    node[last] = value
+
+
+def run_seed(seed: int, overrides: list[str]) -> pd.DataFrame:
+    """Run the stages for one seed in a temporary directory; one row per headline."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    params["seed"] = seed
+    for kv in overrides:
+        k, v = kv.split("=", 1)
+        _set(params, k, yaml.safe_load(v))
+    with tempfile.TemporaryDirectory(prefix=f"seed{seed}_") as tmp:
+        Path(tmp, "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+        t0 = time.perf_counter()
+        code = "; ".join(f"from pipeline.stages import {s}; {s}.main('params.yaml')" for s in STAGES)
+        proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-3000:]}")
+        secs = time.perf_counter() - t0
+        rows = []
+        for name, (study, estimator, outcome, subgroup) in HEADLINES.items():
+            data = Path(tmp, "reports", study, "data")
+            eff = pd.read_csv(data / "effects.csv")
+            tru = pd.read_csv(data / "truth.csv")
+            sel = (eff.estimator == estimator) & (eff.outcome == outcome) & (eff.subgroup == subgroup)
+            e = eff[sel].iloc[0]
+            t = tru[(tru.estimator == estimator) & (tru.outcome == outcome) & (tru.subgroup == subgroup)].iloc[0]
+            rows.append({"seed": seed, "headline": name, "estimate": e.estimate, "se": e.se, "ci_lower": e.ci_lower,
+                         "ci_upper": e.ci_upper, "p_value": e.p_value, "mde_80": e.mde_80, "truth": t.truth,
+                         "n_treated": int(e.n_treated), "seconds": round(secs, 1)})
+        head = json.loads(Path(tmp, "reports", "copenhagen_2015", "data", "headline.json").read_text())
+        rows[0]["treated_share"], rows[0]["comparison_share"] = head["treated_share"], head["comparison_share"]
+    return pd.DataFrame(rows)
+
+
+def summarise(res: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for name, d in res.groupby("headline", sort=False):
+        n = len(d)
+        covered = ((d.ci_lower <= d.truth) & (d.truth <= d.ci_upper)).mean()
+        bias = d.estimate - d.truth
+        out.append({"headline": name, "seeds": n, "power": (d.p_value < 0.05).mean(), "mean_estimate": d.estimate.mean(),
+                    "mean_truth": d.truth.mean(), "bias": bias.mean(), "bias_mcse": bias.std(ddof=1) / np.sqrt(n),
+                    "sd_estimate": d.estimate.std(ddof=1), "mean_se": d.se.mean(), "mean_mde_80": d.mde_80.mean(),
+                    "coverage_95": covered, "coverage_mcse": np.sqrt(covered * (1 - covered) / n)})
+    return pd.DataFrame(out)
+
+
+def main(argv: list[str]) -> None:
+    pos = [a for a in argv if "=" not in a]
+    overrides = [a for a in argv if "=" in a]
+    n = int(pos[0]) if len(pos) > 0 else 20
+    first = int(pos[1]) if len(pos) > 1 else 1
+    parallel = int(pos[2]) if len(pos) > 2 else 2
+    seeds = list(range(first, first + n))
+    frames = []
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for df in pool.map(lambda s: run_seed(s, overrides), seeds):
+            frames.append(df)
+            r = df.iloc[0]
+            print(f"seed {int(r.seed)}: " + "; ".join(f"{x.headline} {x.estimate:+.4f} (SE {x.se:.4f}, truth {x.truth:+.4f})"
+                                                     for x in df.itertuples()) + f"  [{r.seconds:.0f} s]", flush=True)
+    res = pd.concat(frames, ignore_index=True)
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    res.to_csv(out / "seed_study.csv", index=False)
+    summary = summarise(res)
+    summary.to_csv(out / "seed_study_summary.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary.round(4).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
