@@ -141,7 +141,7 @@ def _row(res, estimator: str, outcome: str, subgroup: str, unit: str, window: st
             "n_treated": res.n_treated,
             "n_control": res.n_control, "mean_treated_pre": res.mean_treated_pre, "mean_treated_post": res.mean_treated_post,
             "mean_comparison_pre": res.mean_control_pre, "mean_comparison_post": res.mean_control_post,
-            "unit": unit, "window": window, "post_lo": post[0], "post_hi": post[1], "n_clusters": res.n_clusters,
+            "unit": unit, "window": window, "post_lo": post[0], "post_hi": post[1], "clusters": res.n_clusters,
             "se_convention": res.convention}
 
 
@@ -287,13 +287,16 @@ def headline(effects: pd.DataFrame, ep: pd.DataFrame, h: dict) -> dict:
         subgroup = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
         row = effects[(effects.estimator == "matched_did_month") & (effects.outcome == h["outcome"]) & (effects.subgroup == subgroup)].iloc[0]
     treated = float(row["mean_treated_post"])
+    # stacked yearly cohorts (the target group re-drawn each programme year): persons per year
+    n_years = ep["ref_month"].nunique() if h["measure"] == "yearly_share" else 1
     return {"estimator": str(row["estimator"]), "outcome": h["outcome"], "subgroup": subgroup, "measure": h["measure"],
             "month": h.get("month"), "post_lo": float(row["post_lo"]), "post_hi": float(row["post_hi"]),
             "treated_share": treated, "comparison_share": treated - float(row["estimate"]), "effect": float(row["estimate"]),
             "se": float(row["se"]), "ci_lower": float(row["ci_lower"]), "ci_upper": float(row["ci_upper"]),
             "p_value": float(row["p_value"]), "mde_80": float(row["mde_80"]),
             "n_treated": int(row["n_treated"]), "n_control": int(row["n_control"]),
-            "extra_persons": float(row["estimate"]) * int(row["n_treated"]), "unit": row["unit"], "window": row["window"]}
+            "extra_persons": float(row["estimate"]) * int(row["n_treated"]) / n_years, "unit": row["unit"], "window": row["window"],
+            "n_treated_per_year": (round(int(row["n_treated"]) / n_years) if n_years > 1 else None)}
 
 
 def month_did(ep: pd.DataFrame, h: dict, cfg: dict, subgroups: list[str]) -> pd.DataFrame:
@@ -329,8 +332,8 @@ def headline_area_test(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict, s
                                 pc["treat"].to_numpy(), max_assignments=int(cfg.get("area_assignments", 20000)), seed=seed)
     return {"check": "area_randomization_inference", "outcome": h["outcome"], "subgroup": sg, "statistic": r.t,
             "p_value": r.p_value, "estimate": r.estimate, "se": r.se, "ci_lower": r.ci[0], "ci_upper": r.ci[1],
-            "n_areas": r.n_areas, "n_treated_areas": r.n_treated_areas, "n_assignments": r.n_assignments,
-            "min_p": r.min_p, "note": f"headline estimand, area-clustered t against its distribution over "
+            "areas": r.n_areas, "treated_areas": r.n_treated_areas, "assignments": r.n_assignments,
+            "smallest_attainable_p": r.min_p, "note": f"headline estimand, area-clustered t against its distribution over "
                                       f"{r.n_assignments} {'(all)' if r.exact else 'sampled'} choices of "
                                       f"{r.n_treated_areas} of {r.n_areas} areas as programme areas (RI-t)"}
 

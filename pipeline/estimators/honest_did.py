@@ -705,7 +705,7 @@ class _DualOracle:
         vals = np.full(n, -np.inf)
         while True:
             lb, _, ub = self.bounds(f)
-            tight = ub - lb <= np.array([self._tol(f[:, i]) for i in range(n)])
+            tight = ub - lb <= 1e-10 * np.maximum(np.max(np.abs(f / self.sd[:, None]), axis=0), 1e-300)
             exact |= tight
             vals = np.where(exact, np.maximum(lb, vals), lb)
             cut = np.sort(vals)[-need] if n >= need else -np.inf

@@ -56,6 +56,8 @@ MODEL_OUTPUT = {
     "estimate", "se", "ci_lower", "ci_upper", "p_value", "statistic", "cband_lower", "cband_upper", "event_time",
     "truth", "smd", "var_ratio", "ecdf_mean", "ecdf_max", "bin_lower", "bin_upper", "within_3se", "df", "effect",
     "t", "z", "coef", "extra_persons", "year", "month", "bias", "bias_se", "critical_value",
+    "mde_80", "post_lo", "post_hi", "clusters", "areas", "treated_areas", "assignments", "smallest_attainable_p",
+    "covered_95", "lb", "ub", "m", "mbar",
 }
 _KEY_NUMERIC = {"event_time", "year", "month", "bin_lower", "bin_upper", "cohort"}
 PARTITION_BY = ("study", "outcome", "estimator", "window", "event_time", "group", "sample", "measure")

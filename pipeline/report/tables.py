@@ -412,10 +412,10 @@ def truth_table(truth: pd.DataFrame, lang: str = "da", units: dict | None = None
         rows.append([labels.subgroup(r.subgroup, lang)] + ([labels.estimator(r.estimator, lang)] if show_est else [])
                     + [fmt.effect_number(r.estimate, unit, 2, lang), "(" + fmt.effect_number(r.se, unit, 2, lang) + ")",
                        fmt.effect_number(r.truth, unit, 2, lang), fmt.num(dev, 1, lang),
-                       labels.word("yes" if bool(r.within_3se) else "no", lang)])
+                       labels.word("yes" if bool(r.covered_95) else "no", lang)])
     header = (["Delgruppe" if da else "Subgroup"] + (["Metode" if da else "Method"] if show_est else [])
               + ["Estimat" if da else "Estimate", "SE", "Sand effekt" if da else "True effect",
-                 "Afvigelse (SE)" if da else "Deviation (SE)", "Inden for 3 SE" if da else "Within 3 SE"])
+                 "Afvigelse (SE)" if da else "Deviation (SE)", "95 %-KI dækker" if da else "95% CI covers"])
     est_note = "" if show_est else (f" Metode: {labels.lc(labels.estimator(df['estimator'].iloc[0], lang))}." if da else
                                     f" Method: {labels.lc(labels.estimator(df['estimator'].iloc[0], lang))}.") if len(df) else ""
     notes = [("Sand effekt: den gennemsnitlige effekt for de behandlede, beregnet af datageneratoren ud fra hver persons "
