@@ -360,17 +360,32 @@ def build_document(ri: ReportInputs) -> dict:
     blocks.append(H(1, _t(lang, "Sammenfatning", "Summary"), "summary"))
     k_areas = fmt.count_words(len(areas), lang) if areas else ""
     who = labels.target_group(target, lang) if target else _t(lang, "målgruppen", "the target group")
+    refs = sp.get("reference_months") or []
+    if refs:
+        y0, y1, k = int(refs[0]) // 100, int(refs[-1]) // 100, len(refs)
+        follow_da = (f"Vi udvælger målgruppen på ny i hvert af de {fmt.count_words(k, lang)} programår {y0}–{y1}: i alt "
+                     f"{nb(fmt.integer(n_t, lang))} personår i de {k_areas} boligområder med indsatsen (ca. "
+                     f"{nb(fmt.integer(round(n_t / k), lang))} personer pr. år), som vi sammenligner med "
+                     f"{nb(fmt.integer(n_c, lang))} personår i boligområder uden indsatsen, matchet år for år på, hvordan "
+                     f"personerne lignede hinanden før start.")
+        follow_en = (f"We draw the target group anew in each of the {fmt.count_words(k, lang)} programme years {y0}–{y1}: "
+                     f"{nb(fmt.integer(n_t, lang))} person-years in all in the {k_areas} housing areas with the programme "
+                     f"(about {nb(fmt.integer(round(n_t / k), lang))} persons a year), compared with "
+                     f"{nb(fmt.integer(n_c, lang))} person-years in areas without it, matched year by year on how alike "
+                     f"the persons were before the start.")
+    else:
+        follow_da = (f"Vi følger {nb(fmt.integer(n_t, lang))} personer i målgruppen i de {k_areas} boligområder med "
+                     f"indsatsen og sammenligner dem med {nb(fmt.integer(n_c, lang))} personer, der lignede dem før start, "
+                     f"men boede i boligområder uden indsatsen.")
+        follow_en = (f"We follow {nb(fmt.integer(n_t, lang))} persons in the target group in the {k_areas} housing areas "
+                     f"with the programme and compare them with {nb(fmt.integer(n_c, lang))} persons who resembled them "
+                     f"before the start but lived in areas without it.")
     blocks.append(P(_t(
         lang,
         f"Rapporten undersøger, om en fremskudt beskæftigelsesindsats – jobcentermedarbejdere placeret i udsatte "
-        f"boligområder – har hjulpet {esc(who)} tættere på arbejdsmarkedet. Vi følger "
-        f"{nb(fmt.integer(n_t, lang))} personer i målgruppen i de {k_areas} boligområder med indsatsen og sammenligner "
-        f"dem med {nb(fmt.integer(n_c, lang))} personer, der lignede dem før start, men boede i boligområder uden "
-        f"indsatsen.",
+        f"boligområder – har hjulpet {esc(who)} tættere på arbejdsmarkedet. " + follow_da,
         f"This report examines whether outreach employment services – job-centre staff placed in deprived housing "
-        f"areas – helped {esc(who)} closer to the labour market. We follow {nb(fmt.integer(n_t, lang))} persons in "
-        f"the target group in the {k_areas} housing areas with the programme and compare them with "
-        f"{nb(fmt.integer(n_c, lang))} persons who resembled them before the start but lived in areas without it.")))
+        f"areas – helped {esc(who)} closer to the labour market. " + follow_en)))
     if not h.get("suppressed") and h.get("effect") is not None:
         unit = h.get("unit", "share")
         lvl = (lambda x: fmt.pct(x, 1, lang)) if unit == "share" else (lambda x: fmt.hours(x, 1, lang))
@@ -382,7 +397,7 @@ def build_document(ri: ReportInputs) -> dict:
             "" if hsub == "all" else " – " + labels.lc(labels.subgroup(hsub, lang))),
             "items": [
                 {"label": _t(lang, "Med indsatsen", "With the programme"), "value": lvl(h["treated_share"])},
-                {"label": _t(lang, "Uden indsatsen (beregnet)", "Without the programme (estimated)"),
+                {"label": _t(lang, "Uden indsatsen (estimat)", "Without the programme (estimate)"),
                  "value": lvl(h["comparison_share"])},
                 {"label": _t(lang, "Forskel", "Difference"),
                  "value": fmt.effect_number(h["effect"], unit, 1, lang, sign=True),
@@ -477,11 +492,14 @@ def build_document(ri: ReportInputs) -> dict:
         pv = fmt.pvalue(p, lang)
         if p >= 0.10:
             sure.append(_t(lang, f"Før start er der ingen tegn på, at grupperne udviklede sig forskelligt (test for "
-                                 f"parallelle forløb: p = {pv}). Det beviser ikke antagelsen: en test før start kan "
-                                 "overse forskelle, og den siger intet om perioden efter start.",
+                                 f"parallelle forløb: p = {pv}). Det beviser ikke antagelsen: matchningen bruger "
+                                 "forløbet før start, så grupperne ligner hinanden før start delvis per konstruktion, en "
+                                 "test før start kan overse forskelle, og den siger intet om perioden efter start.",
                            f"Before the start there is no sign that the groups developed differently (test of parallel "
-                           f"trends: p = {pv}). That does not prove the assumption: a test before the start can miss "
-                           "differences, and it says nothing about the period after the start."))
+                           f"trends: p = {pv}). That does not prove the assumption: the matching uses the history "
+                           "before the start, so the groups resemble each other before the start partly by "
+                           "construction, a test before the start can miss differences, and it says nothing about the "
+                           "period after the start."))
         elif p >= 0.05:
             sure.append(_t(lang, f"Testen for parallelle forløb før start giver p = {pv}: ingen statistisk sikker forskel, "
                                  "men et svagt tegn på forskellige forløb.",
