@@ -338,6 +338,72 @@ def headline_area_test(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict, s
                                       f"{r.n_treated_areas} of {r.n_areas} areas as programme areas (RI-t)"}
 
 
+MBAR_GRID = tuple(np.round(np.arange(0.25, 3.0001, 0.25), 2))   # relative magnitudes for the breakdown value
+
+
+def headline_event_points(h: dict, cfg: dict) -> tuple[str, list[int], int, list[int]]:
+    """(panel, pre points, reference point, post points) of the event study behind the sensitivity analysis.
+
+    Yearly headlines use the yearly measure in event years -3..3 (reference -1); a share at month m uses
+    the monthly outcome at points 12 months apart ending at m (reference 12 months before the start), so that
+    the periods are equally spaced, as the smoothness restriction assumes."""
+    if h["measure"] == "yearly_share":
+        lo, hi = int(cfg["pre_years"][0]), int(cfg["post_years"][1])
+        return "yearly", [k for k in range(lo, -1)], -1, [k for k in range(1, max(hi, 3) + 1)]
+    m = int(h["month"])
+    post = list(range(m % 12, m + 1, 12))
+    return "monthly", [-36, -24], -12, post
+
+
+def headline_sensitivity(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict) -> tuple[pd.DataFrame, dict]:
+    """Parallel-trends sensitivity (Rambachan & Roth 2023) of the headline, on the headline's own (stacked)
+    units: robust 95 % intervals for the headline period's event-study coefficient when the
+    post-start departure from parallel trends may be up to Mbar times the largest change between consecutive
+    pre-start periods (relative magnitudes, conditional/least-favourable hybrid), and when its slope may change
+    by at most M per period (smoothness, FLCI). Returns the intervals and the breakdown row for robustness.csv."""
+    from pipeline.estimators.honest_did import (breakdown_value, original_cs, sensitivity_results,
+                                                sensitivity_results_relative_magnitudes)
+
+    kind, pre, ref, post = headline_event_points(h, cfg)
+    sg = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
+    data = yp if kind == "yearly" else ep           # all stacked cohorts: the headline's own units
+    data = data[subgroup_masks(data.assign(woman=data.get("woman", 0)), [sg])[sg]]
+    points = pre + [ref] + post
+    data = data[data["event_time"].isin(points)].copy()
+    # time effects by event period, pooled over the start cohorts (each cohort's treated and matched comparison
+    # persons are equally many, so cohort-specific calendar shocks cancel; cohort x period effects would split
+    # the person-period graph into one unconnected piece per cohort)
+    es = event_study(data, h["outcome"], "unit", "event_time", "event_time", "treated", "weights", ref_period=ref,
+                     window=(min(points), max(points)), cluster_col="cluster", engine="sparse")
+    # smoothness (a slope that changes by at most M per period) needs equally spaced periods: not when the
+    # target group was re-drawn after the programme start (the gap between the pre years and the reference date
+    # differs between yearly cohorts); relative magnitudes need no spacing
+    spaced = bool((data["ref_month"] == data["baseline_month"]).all()) if "baseline_month" in data else True
+    idx = pre + post
+    beta = es.params.reindex(idx).to_numpy(float)
+    sigma = es.cov.reindex(index=idx, columns=idx).to_numpy(float)
+    target = post.index(int(cfg["post_years"][0]) if kind == "yearly" else int(h["month"]))
+    l_vec = np.eye(len(post))[target]
+    rm = sensitivity_results_relative_magnitudes(beta, sigma, len(pre), len(post), mbar_vec=list(MBAR_GRID), l_vec=l_vec)
+    orig = original_cs(beta, sigma, len(pre), len(post), l_vec=l_vec)
+    parts = [orig.assign(restriction="none", value=0.0),
+             rm.rename(columns={"Mbar": "value"}).assign(restriction="relative_magnitudes")]
+    if spaced:
+        sd = sensitivity_results(beta, sigma, len(pre), len(post), l_vec=l_vec)
+        parts.append(sd.rename(columns={"M": "value"}).assign(restriction="smoothness"))
+    table = pd.concat(parts, ignore_index=True)
+    table = table.assign(outcome=h["outcome"], subgroup=sg, event_time=post[target])
+    table = table[["outcome", "subgroup", "event_time", "restriction", "method", "value", "lb", "ub"]]
+    bd = breakdown_value(rm, "Mbar")
+    row = {"check": "honest_did_breakdown", "outcome": h["outcome"], "subgroup": sg,
+           "estimate": np.nan if bd is None else bd, "statistic": float(beta[len(pre) + target]),
+           "se": float(np.sqrt(sigma[len(pre) + target, len(pre) + target])), "p_value": np.nan,
+           "note": f"largest Mbar on the grid {MBAR_GRID[0]}..{MBAR_GRID[-1]} (step 0.25) at which the robust 95% "
+                   f"interval (relative magnitudes, C-LF) excludes 0; event study of the {kind} outcome at "
+                   f"{post[target]} vs {ref}, {len(pre)} pre and {len(post)} post periods"}
+    return table, row
+
+
 def truth_for(effects: pd.DataFrame, truth_m: pd.DataFrame, truth_y: pd.DataFrame, study: str) -> pd.DataFrame:
     """The generator's true ATT for each estimate's estimand (synthetic data only), joined on the numeric
     post-window bounds of the effect rows (months, or follow-up years for the yearly measures)."""

@@ -4,12 +4,13 @@ Independent Python implementation of Rambachan & Roth (2023) that follows the co
 package ``HonestDiD`` (argument meanings, defaults, output columns, the theta grid of the conditional
 confidence sets, the default ``M``/``Mbar`` sequences). No code was taken from that package or its ports.
 
-Set-up. ``betahat`` holds the event-study coefficients, ``num_pre_periods`` pre-period coefficients
-first (chronological, the reference period -1 omitted, i.e. periods ``-K, ..., -1`` relative to the
-omitted reference ``0``), then ``num_post_periods`` post-period coefficients (periods ``1, ..., Tbar``),
-with covariance ``sigma``. It is assumed that ``betahat ~ N(tau + delta, sigma)``, where ``tau`` are the
-treatment effects (zero before treatment) and ``delta`` is the difference in trends (the violation of
-parallel trends; ``delta_0 = 0``).
+Set-up. ``betahat`` holds the event-study coefficients: ``num_pre_periods`` pre-period coefficients
+first (chronological), then ``num_post_periods`` post-period coefficients, with covariance ``sigma``;
+the normalised reference period (e.g. event time -1) is omitted. In the notation below the reference
+period is ``0``, the pre periods are ``-K, ..., -1`` and the post periods ``1, ..., Tbar``. It is
+assumed that ``betahat ~ N(tau + delta, sigma)``, where ``tau`` are the treatment effects (zero
+before treatment) and ``delta`` is the difference in trends (the violation of parallel trends;
+``delta_0 = 0``).
 
 Estimand. ``theta = l_vec' tau_post``; by default ``l_vec = e_1`` (the effect in the first post period).
 
@@ -50,7 +51,17 @@ Method notes (where this differs in mechanics, not in substance, from the R pack
   ``V^lo, V^up`` and a coarse-to-fine scan of the grid (the decision is computed on every 10th grid
   point and on every point between two coarse points whose decisions differ). The least-favourable
   critical value is simulated (``sims`` draws, ``seed``) with numpy's generator, so it differs from R's
-  by simulation noise.
+  by simulation noise. Cost on 2 cores: the yearly case (3 + 3 periods) takes ~0.03 s (FLCI) and
+  ~0.1 s (Delta^RM, 10 values) per call; with 36 pre and 36 post periods the FLCI takes ~0.01 s per
+  ``M`` and Delta^RM ~15 s per ``Mbar`` (LP path, 72 polyhedra).
+* ``r_compat=True`` reproduces R's Monte Carlo exactly (R's ``set.seed``/``rnorm`` stream, implemented
+  here with numpy's MT19937): the README example is then matched to floating-point precision for
+  Delta^RM and to 1e-9 for the FLCI except where R's conic solver stops early (M = 0: 1e-5).
+* Theta grids. ``Delta^RM``: ``l' betahat_post -/+ (Mbar * sum_t t |l_t| * max pre first difference
+  + 20 SE)``, the grid of the Stata port and of the R version that knitted the README (R's master
+  branch centres ``+-20 SE`` at 0). ``Delta^SD`` conditional methods: the FLCI at the same ``M``
+  widened by 20 SE on each side (R: the identified set for ``betahat = 0`` widened by 20 SE, which
+  misses the confidence set when the estimate is many SEs away from 0).
 * With a single post period R uses slightly different variants of the conditional test (no truncation
   at the least-favourable critical value, critical value ``max(0, .)`` applied before centring); here
   the same ARP test is used for one and for several post periods. ``"C-F"`` (FLCI hybrid) is not
@@ -80,7 +91,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import linalg, optimize, special, stats
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "FLCIResult",
@@ -97,6 +109,18 @@ ArrayLike = Sequence[float] | np.ndarray
 
 _MAX_VERTEX_SUBSETS = 200_000  # above this many candidate bases the LP path is used
 _COARSE_STEP = 10  # coarse grid step of the LP path
+
+
+def _single_thread_blas(func):
+    """Run ``func`` with one BLAS thread: the matrices here are tiny, and waking OpenBLAS threads for
+    every small product (e.g. inside L-BFGS-B) made the FLCI ~30x slower on the 2-core machine."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -120,11 +144,11 @@ def _prepare(
         raise ValueError("betahat and sigma must be finite")
     asym = float(np.max(np.abs(s - s.T))) if n else 0.0
     if asym > 1e-10 * max(float(np.max(np.abs(s))), 1e-300):
-        warnings.warn(f"sigma is not symmetric (largest asymmetry {asym:g}); using (sigma + sigma')/2")
+        warnings.warn(f"sigma is not symmetric (largest asymmetry {asym:g}); using (sigma + sigma')/2", stacklevel=2)
     s = (s + s.T) / 2.0
     eig_min = float(np.linalg.eigvalsh(s)[0])
     if eig_min < -1e-10 * max(float(np.max(np.abs(s))), 1e-300):
-        warnings.warn(f"sigma is not positive semi-definite (smallest eigenvalue {eig_min:g})")
+        warnings.warn(f"sigma is not positive semi-definite (smallest eigenvalue {eig_min:g})", stacklevel=2)
     if l_vec is None:
         lv = np.zeros(int(num_post))
         lv[0] = 1.0
@@ -376,13 +400,14 @@ class _FLCIProblem:
                 jac=True,
                 method="L-BFGS-B",
                 bounds=[(0.0, None)] * (2 * k1),
-                options={"ftol": 1e-15, "gtol": 1e-13, "maxiter": 20_000, "maxcor": 30},
+                options={"ftol": 1e-15, "gtol": 1e-13, "maxiter": 20_000, "maxcor": 10},
             )
             if res.fun < best_f:
                 best_z, best_f = res.x, float(res.fun)
         return best_z[:k1] - best_z[k1:]
 
 
+@_single_thread_blas
 def optimal_flci(
     betahat: ArrayLike,
     sigma: ArrayLike,
@@ -469,7 +494,12 @@ class _ARPTest:
             x = x[:, np.sort(piv[:rank])]
         self.x = x
         m, k = x.shape
-        w = np.column_stack([np.ones(m), x / self.sd[:, None]])  # normalised: gamma~ = gamma * sd
+        # normalised coordinates gamma~ = gamma * sd: P~ = {gamma~ >= 0, 1'gamma~ = 1, X~'gamma~ = 0},
+        # X~ = X / sd with columns scaled to max |.| = 1 (column scaling leaves P~ unchanged)
+        xs = x / self.sd[:, None]
+        if k:
+            xs = xs / np.maximum(np.max(np.abs(xs), axis=0), 1e-300)
+        w = np.column_stack([np.ones(m), xs])
         self.feasible = np.linalg.matrix_rank(w) == k + 1
         self.use_vertices = math.comb(m, k + 1) <= _MAX_VERTEX_SUBSETS
         self.vertices: np.ndarray | None = None
@@ -479,22 +509,33 @@ class _ARPTest:
 
     # -- dual polytope -------------------------------------------------------------------------------
     def _enumerate_vertices(self, w: np.ndarray) -> np.ndarray:
+        """All vertices of P~ (basic feasible solutions ``W_B' g = e_1, g >= 0``), in y-scale."""
         m, q = w.shape
-        subsets = np.array(list(itertools.combinations(range(m), q)), dtype=np.intp)
-        mats = np.transpose(w[subsets], (0, 2, 1))  # W_B' (q x q) for each basis B
-        dets = np.linalg.det(mats)
-        ok = np.abs(dets) > 1e-12
-        subsets, mats = subsets[ok], mats[ok]
-        if subsets.size == 0:
+        rhs = np.zeros(q)
+        rhs[0] = 1.0
+        found = []
+        combos = itertools.combinations(range(m), q)
+        while True:  # in chunks to bound memory
+            subsets = np.array(list(itertools.islice(combos, 20_000)), dtype=np.intp)
+            if subsets.size == 0:
+                break
+            mats = np.transpose(w[subsets], (0, 2, 1))  # W_B' (q x q) for each basis B
+            ok = np.abs(np.linalg.det(mats)) > 1e-13
+            subsets, mats = subsets[ok], mats[ok]
+            if subsets.size == 0:
+                continue
+            sol = np.linalg.solve(mats, np.broadcast_to(rhs, (len(subsets), q))[..., None])[..., 0]
+            resid = np.max(np.abs(np.einsum("nij,nj->ni", mats, sol) - rhs), axis=1)
+            # a vertex of P~ lies in the unit simplex; near-singular bases fail these checks
+            keep = (np.all(np.isfinite(sol), axis=1) & np.all(sol >= -1e-10, axis=1)
+                    & np.all(sol <= 1.0 + 1e-10, axis=1) & (resid <= 1e-10))
+            verts = np.zeros((int(keep.sum()), m))
+            rows = np.repeat(np.arange(verts.shape[0]), q)
+            verts[rows, subsets[keep].ravel()] = np.clip(sol[keep], 0.0, None).ravel()
+            found.append(verts)
+        if not found:
             return np.zeros((0, m))
-        rhs = np.zeros((len(subsets), q))
-        rhs[:, 0] = 1.0
-        sol = np.linalg.solve(mats, rhs[..., None])[..., 0]
-        keep = np.all(sol >= -1e-10, axis=1) & np.all(np.isfinite(sol), axis=1)
-        verts = np.zeros((int(keep.sum()), m))
-        rows = np.repeat(np.arange(verts.shape[0]), q)
-        verts[rows, subsets[keep].ravel()] = np.maximum(sol[keep], 0.0).ravel()
-        verts = np.unique(np.round(verts, 12), axis=0)
+        verts = np.unique(np.round(np.vstack(found), 12), axis=0)
         return verts / self.sd[None, :]  # back to the scale of y
 
     def _dual_lp(self, f: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -513,7 +554,7 @@ class _ARPTest:
             z = _r_rnorm(sims * m, 0 if seed is None else seed).reshape(sims, m)
         else:
             z = np.random.default_rng(seed).standard_normal((sims, m))
-        evals, evecs = np.linalg.eigh(self.cov)
+        evals, evecs = linalg.eigh(self.cov)  # LAPACK evr: fast also for rank-deficient Var(y)
         root = (evecs * np.sqrt(np.clip(evals, 0.0, None))) @ evecs.T  # symmetric square root
         xi = z @ root
         if self.use_vertices:
@@ -698,29 +739,32 @@ class _DualOracle:
 
     def top_values(self, f: np.ndarray, prob: float) -> np.ndarray:
         """Values for the columns of ``f``, exact for those that determine the ``prob`` quantile
-        (type 7) and lower bounds (below it) for the others."""
+        (type 7) and lower bounds (below that quantile) for the others."""
         n = f.shape[1]
         need = n - int(math.floor((n - 1) * prob))  # exact order statistics needed from the top
-        exact = np.zeros(n, dtype=bool)
-        vals = np.full(n, -np.inf)
+        fs = f / self.sd[:, None]
+        tol = 1e-10 * np.maximum(np.max(np.abs(fs), axis=0), 1e-300)
+        lb, _, ub = self.bounds(f)
+        exact = ub - lb <= tol
         while True:
-            lb, _, ub = self.bounds(f)
-            tight = ub - lb <= 1e-10 * np.maximum(np.max(np.abs(f / self.sd[:, None]), axis=0), 1e-300)
-            exact |= tight
-            vals = np.where(exact, np.maximum(lb, vals), lb)
-            cut = np.sort(vals)[-need] if n >= need else -np.inf
+            cut = np.sort(lb)[-need] if n >= need else -np.inf
             cand = np.flatnonzero(~exact & (ub > cut))
             if cand.size == 0:
-                return vals
+                return lb
             i = cand[np.argmax(ub[cand])]
-            val, _ = self.solve(f[:, i])
-            vals[i], exact[i] = val, True
+            val, gamma = self.solve(f[:, i])
+            if gamma is None:
+                lb[i], exact[i] = -np.inf, True
+                continue
+            lb[i], ub[i], exact[i] = val, val, True
+            # incremental bounds from the new vertex and the new primal point
+            lb = np.maximum(lb, gamma @ f)
+            ub = np.minimum(ub, np.max(fs - (self.x @ self.points[-1] / self.sd)[:, None], axis=0))
+            exact |= ub - lb <= tol
 
 
 def _qr_pivot(x: np.ndarray):
-    from scipy.linalg import qr
-
-    return qr(x, mode="economic", pivoting=True)
+    return linalg.qr(x, mode="economic", pivoting=True)
 
 
 def _coarse_to_fine(test, grid: np.ndarray, step: int = _COARSE_STEP) -> np.ndarray:
@@ -770,10 +814,12 @@ def _conditional_accept(
 
 def _interval_from_grid(grid: np.ndarray, acc: np.ndarray, label: str) -> tuple[float, float]:
     if not acc.any():
-        warnings.warn(f"{label}: every theta on the grid is rejected; returning NaN bounds")
+        warnings.warn(f"{label}: every theta on the grid is rejected; returning NaN bounds", stacklevel=2)
         return float("nan"), float("nan")
     if acc[0] or acc[-1]:
-        warnings.warn(f"{label}: the confidence set reaches the end of the theta grid; widen grid_lb/grid_ub")
+        warnings.warn(
+            f"{label}: the confidence set reaches the end of the theta grid; widen grid_lb/grid_ub", stacklevel=2
+        )
     return float(grid[acc].min()), float(grid[acc].max())
 
 
@@ -781,16 +827,18 @@ def _interval_from_grid(grid: np.ndarray, acc: np.ndarray, label: str) -> tuple[
 # public API
 # ----------------------------------------------------------------------------------------------------
 def _default_m_vec(b: np.ndarray, s: np.ndarray, num_pre: int) -> np.ndarray:
-    """HonestDiD's default: 10 values on [0, Mub], Mub = max one-sided 95% upper bound of the
-    pre-period second differences (or the SE of the first coefficient with one pre period)."""
+    """HonestDiD's default: 10 values on [0, Mub], Mub = the largest one-sided 95% upper bound of
+    +-(pre-period second differences) (0 to SE(beta_-1) with one pre period)."""
     if num_pre == 1:
         return np.linspace(0.0, math.sqrt(s[0, 0]), 10)
     d2 = _second_differences(num_pre, 0)
+    d2 = np.vstack([d2, -d2])  # both signs, as HonestDiD's A_SD
     diffs = d2 @ b[:num_pre]
     se = np.sqrt(np.diag(d2 @ s[:num_pre, :num_pre] @ d2.T))
     return np.linspace(0.0, float(np.max(diffs + special.ndtri(0.95) * se)), 10)
 
 
+@_single_thread_blas
 def sensitivity_results(
     betahat: ArrayLike,
     sigma: ArrayLike,
@@ -828,8 +876,8 @@ def sensitivity_results(
     method : {"FLCI", "Conditional", "C-LF"}
         Inference method; ``"FLCI"`` is HonestDiD's default for Delta^SD.
     grid_points, grid_lb, grid_ub : optional
-        Theta grid of the conditional methods; default 1000 points on the identified set under
-        parallel trends (``+-M * max bias``) widened by 20 standard errors of ``l_vec' betahat_post``.
+        Theta grid of the conditional methods; default 1000 points on the FLCI at the same ``M``
+        widened by 20 standard errors of ``l_vec' betahat_post`` on each side.
     sims, seed : optional
         Simulations and seed for the least-favourable critical value (``"C-LF"``).
     r_compat : bool
@@ -862,9 +910,10 @@ def sensitivity_results(
             if t > 1:  # HonestDiD: only moments that involve post periods
                 keep = _sd_post_rows(a_mat, k)
                 a_mat, d_vec = a_mat[keep], d_vec[keep]
-            id_half = float(m) * flci_prob.const_bias  # identified set under parallel trends
-            lo = -id_half - 20 * sd_th if grid_lb is None else grid_lb
-            hi = id_half + 20 * sd_th if grid_ub is None else grid_ub
+            # grid: the FLCI at this M widened by 20 SE (R centres it at 0 instead; see module notes)
+            flci = _flci_from_problem(flci_prob, b, float(m))[0]
+            lo = flci.lb - 20 * sd_th if grid_lb is None else grid_lb
+            hi = flci.ub + 20 * sd_th if grid_ub is None else grid_ub
             grid = np.linspace(lo, hi, grid_points)
             acc = _conditional_accept(
                 b, s, a_mat, d_vec, k, lv, grid, alpha, method == "C-LF", alpha / 10, sims, seed,
@@ -882,6 +931,7 @@ def sensitivity_results(
     return out
 
 
+@_single_thread_blas
 def sensitivity_results_relative_magnitudes(
     betahat: ArrayLike,
     sigma: ArrayLike,
@@ -1088,14 +1138,15 @@ class SensitivityResult:
         lines = [
             f"HonestDiD sensitivity analysis: {self.term} (estimate {self.estimate:.{digits}f})",
             f"Delta = {delta}, method = {method}, alpha = {self.alpha:g}",
-            f"{p:>8}  {'lb':>{w}}  {'ub':>{w}}  excludes 0",
+            f"{p:>9}  {'lb':>{w}}  {'ub':>{w}}  excludes 0",
         ]
         o = self.original
         lo, hi = float(o["lb"].iloc[0]), float(o["ub"].iloc[0])
-        lines.append(f"{'Original':>8}  {lo:>{w}.{digits}f}  {hi:>{w}.{digits}f}  {'yes' if lo > 0 or hi < 0 else 'no'}")
+        ex = "yes" if lo > 0 or hi < 0 else "no"
+        lines.append(f"{'Original':>9}  {lo:>{w}.{digits}f}  {hi:>{w}.{digits}f}  {ex}")
         for r in self.robust.sort_values(p).itertuples(index=False):
             ex = "yes" if (r.lb > 0 or r.ub < 0) else "no"
-            lines.append(f"{getattr(r, p):>8g}  {r.lb:>{w}.{digits}f}  {r.ub:>{w}.{digits}f}  {ex}")
+            lines.append(f"{getattr(r, p):>9.4g}  {r.lb:>{w}.{digits}f}  {r.ub:>{w}.{digits}f}  {ex}")
         bd = self.breakdown()
         lines.append(f"Breakdown value: {p} = {bd:g}" if bd is not None
                      else f"Breakdown value: none (the CI at the smallest {p} contains 0)")
@@ -1126,7 +1177,7 @@ class SensitivityResult:
         x_orig = float(xs.min()) - gap if xs.size else 0.0
         o = self.original
         lo, hi = float(o["lb"].iloc[0]), float(o["ub"].iloc[0])
-        cap = 60 * gap / max(float(xs.max() - x_orig), gap) if xs.size else 5
+        cap = 4
         ax.errorbar([x_orig], [(lo + hi) / 2], yerr=[[(hi - lo) / 2]], fmt="none", ecolor="red",
                     capsize=cap, label="Original")
         r = self.robust

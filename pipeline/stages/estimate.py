@@ -73,14 +73,15 @@ def run_study(study: str, params: dict, truth: dict | None) -> dict:
     effects.append(cs_rows)
     effects = pd.concat(effects, ignore_index=True)
     effects.insert(0, "study", study)
-    rob = [robustness, pd.DataFrame([ev.headline_area_test(ep, yp, h, cfg, seed)])]
+    sensitivity, breakdown = ev.headline_sensitivity(ep, yp, h, cfg)
+    rob = [robustness, pd.DataFrame([ev.headline_area_test(ep, yp, h, cfg, seed), breakdown])]
     robustness = pd.concat(rob, ignore_index=True)
     event = pd.concat([es_table[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper"]],
                        cs_dyn[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper",
                                "cband_lower", "cband_upper"]]], ignore_index=True)
     head = ev.headline(effects, ep, h)
     out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep_dyn, ev.OUTCOMES),
-           "robustness": robustness, "headline": {"study": study, **head}}
+           "robustness": robustness, "sensitivity": sensitivity, "headline": {"study": study, **head}}
     if truth is not None:
         out["truth"] = ev.truth_for(effects, truth["monthly"], truth["yearly"], study)
     return out
@@ -102,6 +103,7 @@ def main(params_path: str = "params.yaml") -> None:
         write_csv(r["event_study"].round(8), out / "event_study.csv")
         write_csv(r["means"].round(8), out / "means.csv")
         write_csv(r["robustness"].round(8), out / "robustness.csv")
+        write_csv(r["sensitivity"].round(8), out / "sensitivity.csv")
         write_json({k: (round(v, 8) if isinstance(v, float) else v) for k, v in r["headline"].items()}, out / "headline.json")
         if "truth" in r:
             write_csv(r["truth"].round(8), out / "truth.csv")
