@@ -43,3 +43,24 @@ def default_run(tmp_path_factory, default_params) -> Path:
         match.main("params.yaml")
         estimate.main("params.yaml")
     return base
+
+
+@pytest.fixture(scope="session")
+def zero_effect_run(tmp_path_factory) -> Path:
+    """The stages up to `estimate` in a world where the programmes do nothing (every effect 0, calibration off),
+    on a smaller population (Copenhagen about 1,000 treated per year) to keep the test suite short."""
+    import yaml
+
+    from pipeline.stages import cohorts, estimate, ingest, match, panel, synthesize
+
+    base = tmp_path_factory.mktemp("zero_effect_run")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    params["synth"]["calibrate"] = False
+    params["synth"]["n_persons"] = 62000
+    for study in ("copenhagen_2015", "jobgaranti_2017"):
+        params["synth"]["effects"][study] = {k: 0.0 for k in params["synth"]["effects"][study]}
+    (base / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    with working_dir(base):
+        for stage in (synthesize, ingest, panel, cohorts, match, estimate):
+            stage.main("params.yaml")
+    return base
