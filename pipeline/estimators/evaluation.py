@@ -386,14 +386,14 @@ def headline_sensitivity(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict)
     l_vec = np.eye(len(post))[target]
     rm = sensitivity_results_relative_magnitudes(beta, sigma, len(pre), len(post), mbar_vec=list(MBAR_GRID), l_vec=l_vec)
     orig = original_cs(beta, sigma, len(pre), len(post), l_vec=l_vec)
-    parts = [orig.assign(restriction="none", value=0.0),
-             rm.rename(columns={"Mbar": "value"}).assign(restriction="relative_magnitudes")]
+    parts = [orig.assign(restriction="none", m=0.0),
+             rm.rename(columns={"Mbar": "m"}).assign(restriction="relative_magnitudes")]
     if spaced:
         sd = sensitivity_results(beta, sigma, len(pre), len(post), l_vec=l_vec)
-        parts.append(sd.rename(columns={"M": "value"}).assign(restriction="smoothness"))
+        parts.append(sd.rename(columns={"M": "m"}).assign(restriction="smoothness"))
     table = pd.concat(parts, ignore_index=True)
     table = table.assign(outcome=h["outcome"], subgroup=sg, event_time=post[target])
-    table = table[["outcome", "subgroup", "event_time", "restriction", "method", "value", "lb", "ub"]]
+    table = table[["outcome", "subgroup", "event_time", "restriction", "method", "m", "lb", "ub"]]
     bd = breakdown_value(rm, "Mbar")
     row = {"check": "honest_did_breakdown", "outcome": h["outcome"], "subgroup": sg,
            "estimate": np.nan if bd is None else bd, "statistic": float(beta[len(pre) + target]),

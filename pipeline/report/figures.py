@@ -133,6 +133,39 @@ def event_study_figure(es: pd.DataFrame, unit: str = "share", lang: str = "da",
     return fig, points
 
 
+def sensitivity_figure(sens: pd.DataFrame, unit: str = "share", lang: str = "da", n: int | None = None,
+                       min_cell: int = 5) -> tuple[Figure, list[dict]]:
+    """Robust 95 % intervals of the headline under relative magnitudes (x: M̄, the allowed post-start departure
+    from parallel trends as a multiple of the largest pre-start change), with the original interval at the left
+    (Rambachan & Roth 2023, as HonestDiD's sensitivity plot). ``n``: persons behind the estimate."""
+    da = lang == "da"
+    if n is None or not _n_ok(n, min_cell):
+        return Figure(), []
+    rm = sens[sens["restriction"] == "relative_magnitudes"].sort_values("m")
+    orig = sens[sens["restriction"] == "none"]
+    scale, ylabel = _unit_axis(unit, lang, effect=True)
+    with _style():
+        fig = Figure(figsize=(6.4, 3.0))
+        ax = fig.add_subplot(1, 1, 1)
+        x = rm["m"].to_numpy(float)
+        ax.vlines(x, rm["lb"].to_numpy(float) * scale, rm["ub"].to_numpy(float) * scale, color=C_TREATED, linewidth=2.2,
+                  label="Robust 95 %-interval" if da else "Robust 95% interval")
+        if len(orig):
+            ax.vlines([0.0], orig["lb"].to_numpy(float) * scale, orig["ub"].to_numpy(float) * scale, color=C_GREY,
+                      linewidth=2.2, label="Oprindeligt 95 %-interval" if da else "Original 95% interval")
+        ax.axhline(0, color="black", linewidth=0.7)
+        ax.set_xlabel("M̄: tilladt afvigelse efter start som multiplum af den største før start" if da else
+                      "M̄: allowed departure after the start as a multiple of the largest before it")
+        ax.set_ylabel(ylabel)
+        ax.xaxis.set_major_formatter(LocaleFormatter(lang))
+        ax.yaxis.set_major_formatter(LocaleFormatter(lang, 1.0))
+        ax.grid(axis="y", linewidth=0.3, color="#cccccc")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, ncol=2, borderaxespad=0.2)
+        fig.tight_layout()
+    points = [{"series": "interval", "x": float(v), "n": int(n)} for v in ([0.0] if len(orig) else []) + list(x)]
+    return fig, points
+
+
 def means_figure(means: pd.DataFrame, unit: str = "share", lang: str = "da",
                  min_cell: int = 5) -> tuple[Figure, list[dict]]:
     """One outcome/subgroup: mean outcome of the programme group and the matched comparison group by month

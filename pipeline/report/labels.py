@@ -121,6 +121,10 @@ ROBUSTNESS_CHECKS = {
     "placebo_did": ("Placebo: falsk starttidspunkt før start", "Placebo: false start date before the start"),
     "wild_cluster_bootstrap_area": ("Usikkerhed på områdeniveau (wild cluster bootstrap)",
                                     "Uncertainty at area level (wild cluster bootstrap)"),
+    "area_randomization_inference": ("Hovedresultatet på områdeniveau (randomiseringsinferens over områder)",
+                                     "Main result at area level (randomization inference over areas)"),
+    "honest_did_breakdown": ("Følsomhed for parallelle forløb: nedbrudsværdi M̄ (Rambachan & Roth)",
+                             "Parallel-trends sensitivity: breakdown value M̄ (Rambachan & Roth)"),
 }
 
 COVARIATES = {

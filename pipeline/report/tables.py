@@ -378,6 +378,11 @@ def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | N
     rows = []
     for r in robustness.itertuples(index=False):
         unit = units.get(r.outcome, "share")
+        if r.check == "honest_did_breakdown":   # a multiple of the largest pre-start change, not an effect
+            rows.append([labels.robustness_check(r.check, lang), labels.outcome(r.outcome, lang),
+                         fmt.MISSING if pd.isna(r.estimate) else "M̄ = " + fmt.num(r.estimate, 2, lang), fmt.MISSING,
+                         fmt.MISSING, fmt.MISSING, "" if pd.isna(r.note) else str(r.note)])
+            continue
         rows.append([labels.robustness_check(r.check, lang), labels.outcome(r.outcome, lang),
                      fmt.MISSING if pd.isna(r.estimate) else fmt.effect_number(r.estimate, unit, 1, lang) + fmt.stars(r.p_value),
                      fmt.MISSING if pd.isna(r.se) else "(" + fmt.effect_number(r.se, unit, 2, lang) + ")",

@@ -212,6 +212,31 @@ def headline_paragraphs(h: dict, sp: dict, lang: str) -> list[str]:
     return out
 
 
+def key_secondary_sentences(eff: pd.DataFrame, sp: dict, lang: str) -> list[str]:
+    """The study's named secondary results (``studies.<s>.secondary``: outcome and subgroup, e.g. the job
+    guarantee's paid hours for the whole cohort), with their intervals and minimum detectable effects."""
+    out = []
+    for item in sp.get("secondary") or []:
+        sg = item.get("subgroup", "all")
+        d = eff[(eff["estimator"] == item.get("estimator", "matched_did")) & (eff["outcome"] == item["outcome"])
+                & (eff["subgroup"] == sg)]
+        if d.empty or pd.isna(d["estimate"].iloc[0]):
+            continue
+        r = d.iloc[0]
+        u = str(r.get("unit", "share"))
+        what = labels.lc(labels.outcome(r["outcome"], lang))
+        who = population_phrase(sg, sp.get("target_group"), lang)
+        size = fmt.effect_with_unit(float(r["estimate"]), u, 1, lang)
+        ci = ci_phrase(r["ci_lower"], r["ci_upper"], u, lang)
+        sig = sig_word(r["ci_lower"], r["ci_upper"], lang)
+        mde = ("" if pd.isna(r.get("mde_80", np.nan)) else
+               _t(lang, f"; mindste påviselige effekt {fmt.effect_with_unit(float(r['mde_80']), u, 1, lang)}",
+                  f"; minimum detectable effect {fmt.effect_with_unit(float(r['mde_80']), u, 1, lang)}"))
+        out.append(_t(lang, f"Sekundært resultat for {who}: {what} {size} ({ci}), {sig}{mde}.",
+                      f"Secondary result for {who}: {what} {size} ({ci}), {sig}{mde}."))
+    return out
+
+
 def primary_sentence(lang: str) -> str:
     return _t(lang, "Dette er undersøgelsens på forhånd valgte hovedresultat; det er det eneste resultat, vi tester som "
                     "bevis for en effekt. Andre udfald og delgrupper er sekundære og beskriver mønstre.",
@@ -289,12 +314,16 @@ def sensitivity_sentences(rob: pd.DataFrame | None, lang: str) -> list[str]:
                    "from parallel trends after the start: even a departure smaller than the largest difference before "
                    "the start could explain it.")]
     x = fmt.num(float(mbar), 1, lang)
-    return [_t(lang, f"Følsomhedsanalyse (Rambachan & Roth): effekten forbliver positiv, så længe afvigelsen fra "
-                     f"parallelle forløb efter start højst er {x} gange den største afvigelse mellem to på hinanden "
-                     f"følgende år før start (figuren over følsomhed viser intervallerne).",
-               f"Sensitivity analysis (Rambachan & Roth): the effect stays positive as long as the departure from "
-               f"parallel trends after the start is at most {x} times the largest departure between two consecutive "
-               f"years before the start (the sensitivity figure shows the intervals).")]
+    return [_t(lang, f"Følsomhedsanalyse (Rambachan & Roth): effekten forbliver statistisk signifikant, så længe "
+                     f"afvigelsen fra parallelle forløb efter start højst er {x} gange den største ændring i forskellen "
+                     f"mellem grupperne fra én periode til den næste før start (figuren over følsomhed viser "
+                     f"intervallerne). Da matchningen bruger forløbet før start, er ændringerne før start små delvis "
+                     f"per konstruktion; tallet er derfor en øvre grænse for, hvor robust resultatet er.",
+               f"Sensitivity analysis (Rambachan & Roth): the effect stays statistically significant as long as the "
+               f"departure from parallel trends after the start is at most {x} times the largest change in the gap "
+               f"between the groups from one period to the next before the start (the sensitivity figure shows the "
+               f"intervals). Since the matching uses the history before the start, the changes before the start are "
+               f"small partly by construction; the number is therefore an upper limit of how robust the result is.")]
 
 
 def _check_p(rob: pd.DataFrame | None, check: str, outcome: str):
@@ -474,6 +503,7 @@ def build_document(ri: ReportInputs) -> dict:
                               f"We find no statistically significant effect on {_join(nonsig, lang, 'or')}. This does not "
                               "show that there is no effect, only that any effect is too small to distinguish from "
                               "random variation.")))
+    meaning += [esc(x) for x in key_secondary_sentences(eff, sp, lang)]
     if not meaning:
         meaning.append(esc(_t(lang, "Se resultatkapitlet for detaljer.", "See the results chapter for details.")))
     for m in meaning:
@@ -777,9 +807,11 @@ def build_document(ri: ReportInputs) -> dict:
                                                                 "signifikant – et faresignal."),
                              f"Placebo ({hl}): {est}" + ("not significant, as expected." if ok else
                                                          "significant – a warning sign.")))
-            elif r["check"] == "wild_cluster_bootstrap_area" and pd.notna(r["p_value"]):
-                rb.append(_t(lang, f"Usikkerhed på områdeniveau ({hl}): p = {pv}.",
-                             f"Uncertainty at area level ({hl}): p = {pv}."))
+            elif r["check"] == "area_randomization_inference" and pd.notna(r["p_value"]):
+                rb.append(_t(lang, f"Hovedresultatet på områdeniveau ({hl}): p = {pv} (randomiseringsinferens over "
+                                   "hvilke områder der er indsatsområder).",
+                             f"Main result at area level ({hl}): p = {pv} (randomization inference over which areas "
+                             "are programme areas)."))
         rest = rob[rob["outcome"] != hout]
         bad_pre = [labels.lc(labels.outcome(o, lang)) for o in dict.fromkeys(
             rest[(rest["check"] == "pretrend_wald") & (rest["p_value"] < 0.05)]["outcome"])]
@@ -807,6 +839,10 @@ def build_document(ri: ReportInputs) -> dict:
                              "with caution."))
         if rb:
             blocks.append(LIST([esc(x) for x in rb]))
+        for x in sensitivity_sentences(rob, lang):
+            blocks.append(P(esc(x)))
+        if "sensitivity" in ri.figures:
+            blocks.append(FIG(ri.figures["sensitivity"], "90%"))
         if "robustness" in ri.tables:
             blocks.append(TABLE(ri.tables["robustness"]))
     if "effects_estimators" in ri.tables:

@@ -26,7 +26,7 @@ from pipeline.config import UserError, code_list, load_params
 from pipeline.report import disclosure, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
-CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth")
+CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity")
 REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
 DEFAULT_MIN_CELL = disclosure.MIN_CELL
@@ -133,6 +133,19 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
                    f"Line chart: {labels.lc(what)} for the programme and comparison groups from 36 months before to 36 "
                    f"months after the start.")
             save(fig, f"means_{oc}_{sg}", "means", pts, cap, alt)
+    sens, head = prot.get("sensitivity"), prot.get("headline") or {}
+    if sens is not None and not sens.empty and not head.get("suppressed"):
+        unit = units.get(head.get("outcome"), "share")
+        fig, pts = figures.sensitivity_figure(sens, unit, lang, head.get("n_treated"), min_cell)
+        save(fig, "sensitivity", "sensitivity", pts,
+             "Følsomhed for antagelsen om parallelle forløb (Rambachan & Roth): hovedresultatets 95 %-interval, når "
+             "forløbene efter start må afvige op til M̄ gange den største ændring før start" if da else
+             "Sensitivity to the parallel-trends assumption (Rambachan & Roth): the main result's 95% interval when "
+             "the trends after the start may depart by up to M̄ times the largest change before the start",
+             "Lodrette intervaller for hovedresultatet for stigende værdier af M̄; det grå interval til venstre er "
+             "det oprindelige." if da else
+             "Vertical intervals for the main result for increasing values of M̄; the grey interval at the left is the "
+             "original one.")
     bal = prot.get("balance")
     if bal is not None and not bal.empty:
         fig, pts = figures.love_plot(bal, lang, min_cell)
