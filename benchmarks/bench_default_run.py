@@ -1,0 +1,62 @@
+"""Wall time and peak memory of every stage of the default run (what `bash run.sh` does after set-up).
+
+Each stage runs as its own process (as `dvc repro` runs it) in a fresh temporary copy of ``params.yaml``;
+wall time from the parent, peak resident memory from the child's rusage (``os.wait4``).
+
+Usage: .venv/bin/python benchmarks/bench_default_run.py [key=value ...]   (e.g. synth.n_persons=1000000)
+Writes benchmarks/out/bench_default_run.csv and prints the table and the total.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("synthesize", "ingest", "panel", "cohorts", "match", "estimate", "report", "export")
+
+
+def run_stage(stage: str, cwd: Path) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", f"pipeline.stages.{stage}"], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"stage {stage} failed:\n{err[-3000:]}")
+    return secs, usage.ru_maxrss / 1024 / 1024   # KiB -> GiB
+
+
+def main(argv: list[str]) -> None:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    for kv in argv:
+        key, value = kv.split("=", 1)
+        node = params
+        *head, last = key.split(".")
+        for k in head:
+            node = node[k]
+        node[last] = yaml.safe_load(value)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_default_") as tmp:
+        Path(tmp, "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+        for stage in STAGES:
+            secs, gib = run_stage(stage, Path(tmp))
+            rows.append({"stage": stage, "wall_s": round(secs, 1), "peak_rss_gib": round(gib, 2)})
+            print(f"{stage:<11} {secs:7.1f} s  {gib:5.2f} GiB", flush=True)
+    df = pd.DataFrame(rows)
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    df.to_csv(out / "bench_default_run.csv", index=False)
+    print(f"total       {df['wall_s'].sum():7.1f} s  (n_persons = {params['synth']['n_persons']:,})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
