@@ -227,14 +227,14 @@ pd.read_csv(DATA / "robustness.csv")[["check", "outcome", "statistic", "p_value"
 #
 # The generator simulates every treated person's outcomes both with and without the programme from the same
 # random draws, so the true average effect on the treated is known for each estimator's estimand. `truth.csv`
-# puts the two side by side; `z` is |estimate - truth| / SE. With honest standard errors about 99.7 % of the
+# puts the two side by side; `z` is (estimate - truth) / SE. With honest standard errors about 99.7 % of the
 # estimates should lie within 3 SE of the truth, and about 95 % within 2 SE.
 
 # %%
 truth_file = DATA / "truth.csv"
 if meta["synthetic"] and truth_file.exists():
     truth = pd.read_csv(truth_file)
-    print(f"within 3 SE of the truth: {int(truth['within_3se'].sum())} of {len(truth)};  "
+    print(f"95% CI covers the truth: {int(truth['covered_95'].sum())} of {len(truth)};  "
           f"within 2 SE: {int((truth['z'].abs() <= 2).sum())} of {len(truth)}")
     show = truth[truth["subgroup"] == "all"][["estimator", "outcome", "estimate", "truth", "se", "z"]]
 else:

@@ -57,6 +57,6 @@ def test_tables_for_the_report(default_run):
         ref = es[(es.estimator == "event_study") & (es.event_time == -1)]
         assert (ref["estimate"] == 0).all()
         rob = pd.read_csv(d / "robustness.csv")
-        assert {"pretrend_wald", "placebo_did", "wild_cluster_bootstrap_area"} <= set(rob["check"])
+        assert {"pretrend_wald", "placebo_did", "area_randomization_inference", "honest_did_breakdown"} <= set(rob["check"])
     metrics = json.loads((default_run / "reports/metrics.json").read_text())
     assert set(metrics) == set(STUDIES)

@@ -143,9 +143,10 @@ def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFr
             ok = ~np.isnan(v0) & ~np.isnan(v1)
             for sname, mask in sg.items():
                 m = ok & mask[:, None]
+                # float64 sums: float32 accumulation differs with the rows per chunk (paid hours)
                 out.append(pd.DataFrame({"study": study, "subgroup": sname, "outcome": oc, "event_time": EVENT_TIMES,
-                                         "n": m.sum(0), "sum_y0": np.where(m, v0, 0).sum(0),
-                                         "sum_y1": np.where(m, v1, 0).sum(0)}))
+                                         "n": m.sum(0), "sum_y0": np.where(m, v0, 0).sum(0, dtype=np.float64),
+                                         "sum_y1": np.where(m, v1, 0).sum(0, dtype=np.float64)}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
@@ -462,8 +463,11 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
             if tr.empty:
                 continue
             pos = tr["pos"].to_numpy()
-            # the treated persons' counterfactual: the same draws, this study's programme switched off
-            cf = simulate(pop, idx[pos], S.seed, S.cfg, knobs, S.programme.without(study), S.out_first, S.out_last)
+            # the treated persons' counterfactual: the same draws, this study's programme switched off (each
+            # person once, also when a re-drawn target group holds them at several reference dates)
+            upos, inv = np.unique(pos, return_inverse=True)
+            cf = simulate(pop, idx[upos], S.seed, S.cfg, knobs, S.programme.without(study), S.out_first, S.out_last)
+            cf = Careers(cf.block[inv], cf.act[inv], cf.hours[inv], cf.area[inv])
             obs = Careers(car.block[pos], car.act[pos], car.hours[pos], car.area[pos])
             y0, y1 = outcome_arrays(cf, S.flags), outcome_arrays(obs, S.flags)
             tr_local = tr.assign(pos=np.arange(len(tr)))
