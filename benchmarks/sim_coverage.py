@@ -1,25 +1,31 @@
-"""Simulation study: bias and 95 % interval coverage of the estimators against the generator's truth.
+"""Simulation study: bias, 95 % interval coverage and power of the headline and of every reported subgroup.
 
-Each replication draws a new synthetic population (seed = base + r) of a small configuration, runs the
-pipeline's own library code in memory (panel -> cohorts -> matching -> estimators) for the staggered
-job-guarantee study, and compares each estimate with the true ATT of that replication (from the simulated
-potential outcomes of its treated persons):
-* matched DiD, months 0-35 vs -12..-1, person-clustered CI     -> truth: mean ATT(e), e = 0..35 (n-weighted)
-* ATT(g,t), dynamic aggregation, overall                       -> truth: mean of ATT(e), e = 0..36
-  (stacked: each cohort against the persons matched at its reference date; and with all never-treated)
-* pre-period outcome SMD (months -12..-1), all cohort members vs the matched sample  -> truth 0
-* naive post-period difference (all cohort members)            -> truth as matched DiD
-* static TWFE (all cohort members, person + month effects)     -> truth as matched DiD
+Each replication draws a new synthetic world (seed = SIM_SEED0 + r) of a small configuration, runs the
+pipeline's own library code in memory (generator -> cohorts -> panel -> matching -> estimators, as the stages
+do) for one study, and compares each estimate with the true ATT of that replication (from the simulated
+potential outcomes of its treated persons, for the same estimand, subgroup and window):
 
-Usage: .venv/bin/python benchmarks/sim_coverage.py [replications=200] [n_persons=15000] [outcome=employed] [study=jobgaranti_2017]
-SIM_PARAMS=<file> uses another params file (e.g. to switch a generator mechanism off).
-Prints one line per replication and a summary table (bias, SD, mean SE, coverage); writes
-benchmarks/out/sim_coverage_<study>_<outcome>.csv. SIM_SEED0 sets the first seed (default 1000).
+* the study's headline (Copenhagen: the stacked yearly share in praktik or løntilskud in the year after each
+  reference date; job guarantee: employment at month 36) for ``all``, ``nonwestern`` and ``other_origin``, each
+  with three SE conventions: clusters = person-pair components (the pipeline's default), matched pair only,
+  person only;
+* paid hours, matched DiD months 0-35 vs -12..-1 (job guarantee's secondary result), components;
+* ATT(g,t) overall of the headline outcome (stacked comparisons), components.
+
+With SIM_ZERO=1 every programme effect is 0 (and calibration is off): the truth is exactly 0 and the share of
+replications with a significant headline is the false-positive rate (target at most 7 %).
+
+Usage: .venv/bin/python benchmarks/sim_coverage.py [replications=200] [n_persons=15000] [study=jobgaranti_2017]
+Environment: SIM_SEED0 (first seed, default 1000), SIM_ZERO=1 (a world without effects), SIM_PARAMS (another
+params file). Writes benchmarks/out/sim_coverage_<study>[_zero]_<seed0>.csv; run two copies with different
+SIM_SEED0 on a 2-core machine, then ``sim_coverage.py summary <study>[_zero]`` pools every file of that study
+and prints the table (bias with its Monte-Carlo SE, SD, mean SE, coverage with its binomial SE, power).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
 import time
@@ -35,18 +41,30 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.codes import load_dream_codes  # noqa: E402
 from pipeline.cohorts.build import demographic_covariates, history_covariates, select_cohorts  # noqa: E402
-from pipeline.config import code_list  # noqa: E402
+from pipeline.config import code_list, study_estimation  # noqa: E402
 from pipeline.estimators import evaluation as ev  # noqa: E402
-from pipeline.estimators.did import matched_did, naive_difference, twfe_did  # noqa: E402
+from pipeline.estimators.did import matched_did  # noqa: E402
 from pipeline.matching import match  # noqa: E402
 from pipeline.matching.study import matching_data  # noqa: E402
 from pipeline.panel.build import build_panel  # noqa: E402
 from pipeline.synth.generate import generate  # noqa: E402
 
-STUDY = sys.argv[4] if len(sys.argv) > 4 else "jobgaranti_2017"
+SUBGROUPS = ("all", "nonwestern", "other_origin")
+CLUSTERINGS = ("pair_component", "pair", "PNR")
+UNIT_COLS = ["PNR", "ref_month", "baseline_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
 
 
-def replication(params: dict, seed: int, outcome: str) -> list[dict]:
+def _truth_monthly(tm: pd.DataFrame, study: str, outcome: str, subgroup: str, lo: int, hi: int) -> float:
+    t = tm[(tm.study == study) & (tm.subgroup == subgroup) & (tm.outcome == outcome) & tm.event_time.between(lo, hi)]
+    return float(np.average(t["att"], weights=t["n"])) if t["n"].sum() else np.nan
+
+
+def _truth_yearly(ty: pd.DataFrame, study: str, outcome: str, subgroup: str, lo: int, hi: int) -> float:
+    t = ty[(ty.study == study) & (ty.subgroup == subgroup) & (ty.outcome == outcome) & ty.year.between(lo, hi)]
+    return float(np.average(t["att"], weights=t["n"])) if t["n"].sum() else np.nan
+
+
+def replication(params: dict, study: str, seed: int) -> list[dict]:
     p = copy.deepcopy(params)
     p["seed"] = seed
     out = generate(p, code_list("dream_codes"), code_list("areas"), code_list("countries"), code_list("municipalities"),
@@ -54,96 +72,124 @@ def replication(params: dict, seed: int, outcome: str) -> list[dict]:
     weeks = [c for c in out.dream.columns if c.startswith("y_")]
     pnr = out.dream["PNR"].to_numpy()
     mat = out.dream[weeks].to_numpy()
-    st = p["studies"][STUDY]
-    cohorts, _ = select_cohorts(STUDY, st, p["target_groups"], mat, weeks, pnr, out.bef, out.adresser, out.omraader,
+    st, cfg = p["studies"][study], study_estimation(p, study)
+    cohorts, _ = select_cohorts(study, st, p["target_groups"], mat, weeks, pnr, out.bef, out.adresser, out.omraader,
                                 out.program, load_dream_codes())
     rows = np.flatnonzero(np.isin(pnr, cohorts["PNR"]))
-    panel = build_panel(mat[rows], weeks, pnr[rows], out.eindkomst, first_month=200501, last_month=202112)
+    panel = build_panel(mat[rows], weeks, pnr[rows], out.eindkomst, first_month=200501, last_month=202212)
     countries = code_list("countries")
     demo = demographic_covariates(cohorts, out.bef, out.uddannelse, set(countries.loc[countries.western == 1, "OPR_LAND"]),
                                   code_list("education_levels"))
-    coh = cohorts.merge(demo, on=["PNR", "ref_month"]).merge(history_covariates(cohorts, panel), on=["PNR", "ref_month"], how="left")
+    coh = (cohorts.merge(demo, on=["PNR", "ref_month"])
+                  .merge(history_covariates(cohorts, panel), on=["PNR", "ref_month"], how="left"))
+    coh["benefit_type"] = coh["benefit_type"].fillna("none")
     mcfg = p["matching"]
     data, _ = matching_data(coh, mcfg)
-    res = match(data, "treated", mcfg["covariates"], caliper=mcfg["caliper"], exact=mcfg["exact"])
-    matched = res.matched_data()
-    units = lambda f, w: f[["PNR", "ref_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]].assign(weights=w)  # noqa: E731
-    matched = matched.assign(pair=matched["subclass"].astype("int64"))
-    ep = ev.event_panel(units(matched, matched["weights"].to_numpy()).assign(pair=matched["pair"].to_numpy()), panel, (-36, 36))
-    ep_all = ev.event_panel(units(coh, np.ones(len(coh))), panel, (-36, 36))
-    tm = out.truth_monthly
-    tm = tm[(tm.study == STUDY) & (tm.subgroup == "all") & (tm.outcome == outcome)]
-    post = tm[tm.event_time.between(0, 35)]
-    truth_did = float(np.average(post["att"], weights=post["n"]))
-    truth_cs = float(tm[tm.event_time.between(0, 36)]["att"].mean())
-    cfg = p["estimation"]
-    results = []
-    pre_sd: dict = {}
-    r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="PNR")
-    results.append(("matched_did", r.att, r.se, r.ci, truth_did))
-    r = matched_did(ep, outcome, "unit", "treated", "event_time", "weights", (-12, -1), (0, 35), cluster_col="pair")
-    results.append(("matched_did_pair_se", r.att, r.se, r.ci, truth_did))
-    r = naive_difference(ep_all, outcome, "unit", "treated", "event_time", (0, 35), None, cluster_col="PNR")
-    results.append(("naive", r.att, r.se, r.ci, truth_did))
-    r = twfe_did(ep_all, outcome, "unit", "month", "event_time", "treated", None, (-12, -1), (0, 35), cluster_col="PNR", engine="sparse")
-    results.append(("twfe", r.att, r.se, r.ci, truth_did))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        base = {**cfg, "biters": 199, "event_window": [-36, 36]}
-        cs, _ = ev.attgt_estimates(ep, [outcome], {**base, "attgt_comparison": "matched_cohort"}, seed)
-        cs2, _ = ev.attgt_estimates(ep, [outcome], {**base, "attgt_comparison": "all_never_treated"}, seed)
+        res = match(data, "treated", mcfg["covariates"], caliper=mcfg["caliper"], exact=mcfg["exact"], random_state=seed)
+    matched = res.matched_data()
+    units = matched[UNIT_COLS].assign(weights=matched["weights"].to_numpy(), pair=matched["subclass"].astype("int64").to_numpy())
+    h = st["headline"]
+    results = []
+    yearly = h["measure"] == "yearly_share"
+    for how in CLUSTERINGS:
+        u = units.assign(cluster=ev.assign_clusters(units, how))
+        ep = ev.event_panel(u, panel, (-36, 36))
+        if how == "pair_component":
+            ep_comp = ep
+        yp = ev.yearly_panel(ep) if yearly else None
+        for sg in SUBGROUPS:
+            d = (yp if yearly else ep)
+            d = d[ev.subgroup_masks(d.assign(woman=d.get("woman", 0)), [sg])[sg]]
+            if yearly:
+                pre, post = tuple(cfg["pre_years"]), tuple(cfg["post_years"])
+                truth = _truth_yearly(out.truth_yearly, study, h["outcome"], sg, *post)
+            else:
+                pre, post = tuple(cfg["pre_window"]), (int(h["month"]), int(h["month"]))
+                truth = _truth_monthly(out.truth_monthly, study, h["outcome"], sg, *post)
+            r = matched_did(d, h["outcome"], "unit", "treated", "event_time", "weights", pre, post, cluster_col="cluster")
+            results.append((f"headline_{sg}", how, r.att, r.se, r.ci, r.p, truth, r.n_treated))
+    ep = ep_comp
+    r = matched_did(ep, "paid_hours", "unit", "treated", "event_time", "weights", tuple(cfg["pre_window"]), (0, 35),
+                    cluster_col="cluster")
+    results.append(("paid_hours_all", "pair_component", r.att, r.se, r.ci, r.p,
+                    _truth_monthly(out.truth_monthly, study, "paid_hours", "all", 0, 35), r.n_treated))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs, _ = ev.attgt_estimates(ev.dynamic_units(ep), [h["outcome"]], {**cfg, "biters": 199, "event_window": [-36, 36]}, seed)
     c = cs.iloc[0]
-    results.append(("att_gt", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
-    c = cs2.iloc[0]
-    results.append(("att_gt_pooled_controls", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]), truth_cs))
-    # pre-period outcome (months -12..-1): treated-minus-comparison SMD before and after matching
-    for name, frame in (("pre_smd_naive", ep_all), ("pre_smd_matched", ep)):
-        pre = frame[frame["event_time"].between(-12, -1)].groupby("unit").agg(
-            y=(outcome, "mean"), treated=("treated", "first"), w=("weights", "first")).dropna()
-        t, c_ = pre[pre["treated"] == 1], pre[pre["treated"] == 0]
-        sd = pre_sd.setdefault("sd", float(t["y"].std()))     # treated SD of the unmatched sample (cobalt)
-        smd = (np.average(t["y"], weights=t["w"]) - np.average(c_["y"], weights=c_["w"])) / sd
-        results.append((name, smd, np.nan, (np.nan, np.nan), 0.0))
-    return [{"seed": seed, "estimator": k, "estimate": est, "se": se, "ci_lower": ci[0], "ci_upper": ci[1], "truth": tr,
-             "covered": ci[0] <= tr <= ci[1], "n_treated": int(matched["treated"].sum())} for k, est, se, ci, tr in results]
+    tm = out.truth_monthly
+    t = tm[(tm.study == study) & (tm.subgroup == "all") & (tm.outcome == h["outcome"]) & tm.event_time.between(0, 36)]
+    results.append(("att_gt_overall", "pair_component", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]),
+                    c["p_value"], float(t["att"].mean()), int(c["n_treated"])))
+    return [{"seed": seed, "estimand": k, "clusters": how, "estimate": est, "se": se, "ci_lower": ci[0], "ci_upper": ci[1],
+             "p_value": pv, "truth": tr, "covered": bool(ci[0] <= tr <= ci[1]), "significant": bool(pv < 0.05),
+             "n_treated": n} for k, how, est, se, ci, pv, tr, n in results]
 
 
-def main() -> None:
-    reps = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 15000
-    outcome = sys.argv[3] if len(sys.argv) > 3 else "employed"
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.assign(error=df["estimate"] - df["truth"])
+    g = df.groupby(["estimand", "clusters"], sort=False)
+    s = g.agg(reps=("error", "size"), mean_truth=("truth", "mean"), bias=("error", "mean"), sd=("estimate", "std"),
+              mean_se=("se", "mean"), coverage=("covered", "mean"), power=("significant", "mean"),
+              mean_n_treated=("n_treated", "mean"))
+    s["bias_mcse"] = g["error"].std() / np.sqrt(s["reps"])
+    s["coverage_mcse"] = np.sqrt(s["coverage"] * (1 - s["coverage"]) / s["reps"])
+    return s[["reps", "mean_n_treated", "mean_truth", "bias", "bias_mcse", "sd", "mean_se", "coverage", "coverage_mcse",
+              "power"]]
+
+
+def main(argv: list[str]) -> None:
+    out_dir = ROOT / "benchmarks" / "out"
+    if argv and argv[0] == "summary":
+        tag = argv[1]
+        files = sorted(out_dir.glob(f"sim_coverage_{tag}_[0-9]*.csv"))
+        df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).drop_duplicates(["seed", "estimand", "clusters"])
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(f"{df['seed'].nunique()} replications from {len(files)} file(s): {tag}")
+            print(summarise(df).round(4).to_string())
+        return
+    reps = int(argv[0]) if len(argv) > 0 else 200
+    n = int(argv[1]) if len(argv) > 1 else 15000
+    study = argv[2] if len(argv) > 2 else "jobgaranti_2017"
+    zero = os.environ.get("SIM_ZERO") == "1"
+    seed0 = int(os.environ.get("SIM_SEED0", 1000))
     params = yaml.safe_load(Path(os.environ.get("SIM_PARAMS", ROOT / "params.yaml")).read_text(encoding="utf-8"))
     params["synth"].update({"n_persons": n, "calibrate": False})
-    # the calibrated values of the default run (data/truth from `dvc repro`), so the replications share
-    # the default study's baseline levels and effects
-    cal_file = ROOT / "data" / "truth" / "truth_headline.json"
-    if cal_file.exists():
-        import json
-
-        cal = json.loads(cal_file.read_text())["calibration"]
-        params["synth"]["effects"]["jobgaranti_2017"]["employment"] = cal["jobgaranti_2017.effects.employment"]
-        params["synth"]["effects"]["copenhagen_2015"]["activation"] = cal["copenhagen_2015.effects.activation"]
+    if zero:
+        for s in ("copenhagen_2015", "jobgaranti_2017"):
+            params["synth"]["effects"][s] = {k: 0.0 for k in params["synth"]["effects"][s]}
+    else:
+        # the calibrated values of the default run (data/truth from `dvc repro`), so the replications share
+        # the default study's baseline levels and effects
+        cal_file = ROOT / "data" / "truth" / "truth_headline.json"
+        if cal_file.exists():
+            cal = json.loads(cal_file.read_text())["calibration"]
+            params["synth"]["effects"]["jobgaranti_2017"]["employment"] = cal["jobgaranti_2017.effects.employment"]
+            params["synth"]["effects"]["copenhagen_2015"]["activation"] = cal["copenhagen_2015.effects.activation"]
+            params["synth"]["baseline_shifts"] = {"act_shift": cal["copenhagen_2015.act_shift"],
+                                                  "emp_shift_nw": cal["jobgaranti_2017.emp_shift_nw"]}
+    if zero and (ROOT / "data" / "truth" / "truth_headline.json").exists():
+        cal = json.loads((ROOT / "data" / "truth" / "truth_headline.json").read_text())["calibration"]
         params["synth"]["baseline_shifts"] = {"act_shift": cal["copenhagen_2015.act_shift"],
                                               "emp_shift_nw": cal["jobgaranti_2017.emp_shift_nw"]}
-    params["studies"] = {STUDY: params["studies"][STUDY]}
+    tag = f"{study}{'_zero' if zero else ''}"
     rows = []
     t0 = time.perf_counter()
     for r in range(reps):
-        rows += replication(params, int(os.environ.get("SIM_SEED0", 1000)) + r, outcome)
-        last = rows[-8:]
-        print(f"rep {r + 1:>4}/{reps}  " + "  ".join(f"{x['estimator']} {x['estimate']:+.4f} (truth {x['truth']:+.4f})" for x in last)
-              + f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
+        rows += replication(params, study, seed0 + r)
+        head = [x for x in rows[-12:] if x["clusters"] == "pair_component" and x["estimand"] == "headline_all"][0]
+        print(f"{tag} rep {r + 1:>4}/{reps}  headline {head['estimate']:+.4f} (SE {head['se']:.4f}, truth {head['truth']:+.4f})"
+              f"  [{time.perf_counter() - t0:.0f} s]", flush=True)
+        if (r + 1) % 10 == 0 or r + 1 == reps:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(rows).to_csv(out_dir / f"sim_coverage_{tag}_{seed0}.csv", index=False)
     df = pd.DataFrame(rows)
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / f"sim_coverage_{STUDY}_{outcome}.csv", index=False)
-    df["error"] = df["estimate"] - df["truth"]
-    summary = df.groupby("estimator").agg(reps=("error", "size"), mean_truth=("truth", "mean"), bias=("error", "mean"),
-                                          sd=("estimate", "std"), mean_se=("se", "mean"), coverage=("covered", "mean"))
-    summary["bias_t"] = summary["bias"] / (df.groupby("estimator")["error"].std() / np.sqrt(summary["reps"]))
-    print(f"\nSimulation study: {reps} replications of {n:,} persons, study {STUDY}, outcome {outcome}")
-    print(summary.round(4).to_string())
+    print(f"\nSimulation study: {reps} replications of {n:,} persons, {tag}")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summarise(df).round(4).to_string())
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
