@@ -118,7 +118,8 @@ class MatchResult:
                 f"{'with' if s.get('replace') else 'without'} replacement, m_order {s.get('m_order')}"
             )
             if s.get("caliper"):
-                cal = ", ".join(f"{k}: {v:.6g}" for k, v in s["caliper"].items())
+                # 4 significant digits: the caliper comes from a fitted score, whose last digits depend on BLAS
+                cal = ", ".join(f"{k}: {v:.4g}" for k, v in s["caliper"].items())
                 parts.append(f"calipers (raw units; SD over the whole sample when std_caliper): {cal}")
         if s.get("exact"):
             parts.append(f"exact on {s['exact']}")

@@ -76,7 +76,7 @@ def main(params_path: str = "params.yaml") -> None:
         write_csv(bal.round(6), out / f"{study}_balance.csv")
         write_csv(binned_scores(res.distance, res.treat, res.weights), out / f"{study}_overlap.csv")
         write_csv(sizes.reset_index(names="count").round(4), out / f"{study}_counts.csv")
-        write_json({"warnings": r["warnings"], "notes": r["notes"] + list(res.notes), "settings": {k: v for k, v in cfg.items()}},
+        write_json({"warnings": r["warnings"], "notes": r["notes"] + [res.notes], "settings": {k: v for k, v in cfg.items()}},
                    out / f"{study}_match_info.json")
         for name, fig in (("love", love_plot(r["balance"])), ("overlap", overlap_plot(res))):
             atomic_write(out / f"{study}_{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}))
