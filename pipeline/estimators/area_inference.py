@@ -104,12 +104,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline.estimators.wild_bootstrap import invert_test
+
 __all__ = ["AreaRITestResult", "area_randomization_test"]
 
 _CHUNK_CELLS = 4_000_000  # assignments x areas per matrix block (~32 MB of float64 temporaries each)
 _TIE_RTOL = 1e-9
-_MAX_EXPAND = 17  # CI search: 1, 2, ..., 2**16 SE
-_MAX_BISECT = 80
 
 
 @dataclass(frozen=True)
@@ -449,7 +449,8 @@ def area_randomization_test(
         def p_at(b0: float) -> float:
             return _p_two_sided(stats_at(b0)[0])
 
-        ci = (_invert(p_at, beta_hat, step, alpha, -1), _invert(p_at, beta_hat, step, alpha, +1))
+        # the wild bootstrap's test inversion: steps of 1, 2, ..., 2**16 SE out from the estimate, then bisection
+        ci = (invert_test(p_at, beta_hat, step, alpha, -1), invert_test(p_at, beta_hat, step, alpha, +1))
 
     conv = (
         f"RI over areas ({'RI-t' if statistic == 't' else 'RI-beta'}), "
@@ -475,26 +476,3 @@ def area_randomization_test(
         convention=conv,
         distribution=stat0,
     )
-
-
-def _invert(p_at, est: float, step: float, alpha: float, side: int) -> float:
-    """Bound of {b0 : p(b0) > alpha} on one side of ``est``: expand by doubling ``step``, then bisect."""
-    inner, dist = est, step
-    outer = est + side * dist
-    for _ in range(_MAX_EXPAND):
-        if p_at(outer) <= alpha:
-            break
-        inner = outer
-        dist *= 2.0
-        outer = est + side * dist
-    else:
-        return float(side * np.inf)
-    for _ in range(_MAX_BISECT):
-        mid = 0.5 * (inner + outer)
-        if p_at(mid) > alpha:
-            inner = mid
-        else:
-            outer = mid
-        if abs(outer - inner) <= 1e-8 * step:
-            break
-    return float(0.5 * (inner + outer))

@@ -231,7 +231,7 @@ def wild_cluster_bootstrap(
 
     ci: tuple[float, float] = (np.nan, np.nan)
     if ci_method == "inversion":
-        ci = (_invert(p_at, est, se, alpha, -1), _invert(p_at, est, se, alpha, +1))
+        ci = (invert_test(p_at, est, se, alpha, -1), invert_test(p_at, est, se, alpha, +1))
     elif ci_method == "percentile-t":
         if t_star_u is None:
             t_star_u = boot_t(c_u, R_u)
@@ -272,7 +272,7 @@ def wild_cluster_bootstrap(
     )
 
 
-def _invert(p_at, est: float, se: float, alpha: float, side: int, max_expand: int = 17, max_bisect: int = 80) -> float:
+def invert_test(p_at, est: float, se: float, alpha: float, side: int, max_expand: int = 17, max_bisect: int = 80) -> float:
     """Bound of {b0 : p(b0) > alpha} on one side of ``est``: expand until rejected, then bisect.
 
     The search doubles the distance from ``est`` starting at 1 SE; if b0 is still not rejected at
