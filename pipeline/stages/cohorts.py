@@ -48,7 +48,9 @@ def main(params_path: str = "params.yaml") -> None:
         write_parquet(cohorts, out_dir / f"{study}.parquet")
         write_csv(flow, out_dir / f"{study}_flow.csv")
         n_t, n_c = int(cohorts["treated"].sum()), int((cohorts["treated"] == 0).sum())
-        print(f"cohorts: {study}: {n_t:,} treated, {n_c:,} comparison rows")
+        per_date = cohorts[cohorts["treated"] == 1].groupby("ref_month").size()
+        print(f"cohorts: {study}: {n_t:,} treated, {n_c:,} comparison rows; treated per reference date: "
+              + ", ".join(f"{m}: {k:,}" for m, k in per_date.items()))
 
 
 if __name__ == "__main__":

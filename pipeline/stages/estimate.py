@@ -151,7 +151,8 @@ def main(params_path: str = "params.yaml") -> None:
                                    "matched_estimates": int(len(m))})
         print(f"estimate: {study}: {h['outcome']} {h['treated_share']:.3f} vs {h['comparison_share']:.3f}, "
               f"effect {h['effect']:+.4f} (SE {h['se']:.4f}, MDE {h['mde_80']:.4f}, p {h['p_value']:.4f}); "
-              f"{h['n_treated']:,} treated")
+              + (f"{h['n_treated']:,} treated person-years, about {h['n_treated_per_year']:,} per year"
+                 if h.get("n_treated_per_year") else f"{h['n_treated']:,} treated"))
     write_json(metrics, Path("reports") / "metrics.json")
 
 
