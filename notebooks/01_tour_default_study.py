@@ -227,8 +227,8 @@ pd.read_csv(DATA / "robustness.csv")[["check", "outcome", "statistic", "p_value"
 #
 # The generator simulates every treated person's outcomes both with and without the programme from the same
 # random draws, so the true average effect on the treated is known for each estimator's estimand. `truth.csv`
-# puts the two side by side; `z` is (estimate - truth) / SE. With honest standard errors about 99.7 % of the
-# estimates should lie within 3 SE of the truth, and about 95 % within 2 SE.
+# puts the two side by side; `z` is (estimate - truth) / SE. With honest standard errors about 95 % of the
+# 95 % intervals cover the truth; one run shows little, the seed study (`benchmarks/seed_study.py`) measures it.
 
 # %%
 truth_file = DATA / "truth.csv"

@@ -68,5 +68,5 @@ def test_tour_builds_small_study(monkeypatch):
     nb = execute(ROOT / "notebooks" / "01_tour_default_study.py")
     text = outputs(nb)
     assert "a small synthetic study built by this notebook" in text
-    assert "within 3 SE of the truth" in text
+    assert "95% CI covers the truth" in text
     assert images(nb) >= 3

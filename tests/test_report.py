@@ -260,7 +260,8 @@ def test_pdf_text_has_the_headline_numbers_in_danish(runs):
         eff = norm(fmt.pp(h["effect"]))
         ci = norm(fmt.ci_words(h["ci_lower"], h["ci_upper"]))
         summary = next(p for p in pages if "Sammenfatning" in p and "Hovedresultat" in p and "Indhold" not in p)
-        assert f"fra {comp} til {treated}, dvs. med {eff} (95 %-KI: {ci})" in summary, s
+        assert f"{treated} af" in summary and comp in summary, s
+        assert f"øgede andelen med {eff} (95 %-KI: {ci})" in summary, s
         assert f"ca. {fmt.integer(fmt.round_persons(h['extra_persons']))} flere personer" in summary
         assert "statistisk signifikant" in summary
         assert fmt.integer(h["n_treated"]) in full
@@ -271,9 +272,13 @@ def test_pdf_text_has_the_headline_numbers_in_danish(runs):
         assert norm(fmt.ci(row.ci_lower, row.ci_upper)) in full
         assert norm(fmt.pp_number(row.estimate)) + fmt.stars(row.p_value) in full
     cph = " ".join(pdf_pages(a / "reports" / "copenhagen_2015" / "copenhagen_2015_rapport.pdf"))
-    assert "fra 10,3 % til 12,3 %, dvs. med 2,0 pct.-point" in cph
+    # the effect is an estimate, and so is the share without the programme (never "raised it from c to t")
+    assert "Vores bedste estimat er, at indsatsen øgede andelen med 2,0 pct.-point" in cph
+    assert "10,3 %" in cph and "estimat" in cph and "øgede altså" not in cph
+    assert "hovedresultat" in cph and "sekundære" in cph                    # one primary estimate per study
+    assert "mindste påviselige effekt" in cph
     jg = " ".join(pdf_pages(a / "reports" / "jobgaranti_2017" / "jobgaranti_2017_rapport.pdf"))
-    assert "fra 10,0 % til 14,0 %, dvs. med 4,0 pct.-point" in jg
+    assert "Vores bedste estimat er, at indsatsen øgede andelen med 4,0 pct.-point" in jg
     assert "lønnede timer" in jg and "3,9 timer mere pr. person" in jg       # the hours effect in words
 
 
@@ -297,7 +302,8 @@ def test_english_report(english):
     sdir = english / "reports" / "copenhagen_2015"
     assert not (sdir / "copenhagen_2015_rapport.pdf").exists()
     full = " ".join(pdf_pages(sdir / "copenhagen_2015_report.pdf"))
-    assert "from 10.3% to 12.3%, i.e. by 2.0 percentage points (95% CI: 1.1 to 2.9 percentage points)" in full
+    assert "Our best estimate is that the programme raised the share by 2.0 percentage points (95% CI: 1.1 to 2.9 " \
+           "percentage points)" in full
     assert "Summary" in full and "statistically significant" in full
     t = (sdir / "tables" / "headline.html").read_text(encoding="utf-8")
     assert "12.3%" in t and 'lang="en"' in t
