@@ -77,7 +77,7 @@ def run_small_study(n_persons: int = 8000) -> Path:
                           "eindkomst": "eindkomst.parquet", "uddannelse": "uddannelse.parquet",
                           "omraader": "omraader.parquet", "adresser": "adresser.parquet", "program": "program.parquet"}})
     small["synth"].update({"n_persons": n_persons, "calibrate": False, "dream_format": "dta"})
-    small["estimation"].update({"biters": 199, "wild_boot": 199})      # fewer bootstrap draws: faster
+    small["estimation"].update({"biters": 199, "area_assignments": 999})      # fewer bootstrap draws: faster
     base = Path(tempfile.mkdtemp(prefix="fremskudt_tour_"))
     (base / "params.yaml").write_text(yaml.safe_dump(small, sort_keys=False, allow_unicode=True), encoding="utf-8")
     with contextlib.chdir(base), warnings.catch_warnings():

@@ -22,7 +22,7 @@ def small_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     d = tmp_path_factory.mktemp("cli")
     shutil.copy(ROOT / "params.yaml", d / "params.yaml")
     res = cli(["run", "--set", "synth.n_persons=12000", "--set", "synth.calibrate=false", "--set", "estimation.biters=99",
-               "--set", "estimation.wild_boot=99"], d)
+               "--set", "estimation.area_assignments=999"], d)
     return d, res
 
 
@@ -42,7 +42,7 @@ def test_run_all_stages(small_run):
 def test_one_stage_with_override(small_run):
     d, _ = small_run
     res = cli(["run", "--stage", "estimate", "--study", "jobgaranti_2017", "--set", "estimation.post_window=[0,23]",
-               "--set", "estimation.biters=99", "--set", "estimation.wild_boot=99"], d)
+               "--set", "estimation.biters=99", "--set", "estimation.area_assignments=999"], d)
     assert res.returncode == 0, res.stderr[-2000:]
     eff = pd.read_csv(d / "reports" / "jobgaranti_2017" / "data" / "effects.csv")
     assert (eff.loc[eff.estimator == "matched_did", "window"].str.endswith("vs 0..23")).all()

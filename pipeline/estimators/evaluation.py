@@ -329,7 +329,7 @@ def headline_area_test(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict, s
     pc = person_changes(d, h["outcome"], "unit", "treated", "event_time", "weights", pre, post, cluster_col="OMRAADE_ID")
     pc = pc[(pc["weight"] > 0) & pc["delta"].notna()]
     r = area_randomization_test(pc["delta"].to_numpy(), pc["weight"].to_numpy(), pc["cluster"].to_numpy(),
-                                pc["treat"].to_numpy(), max_assignments=int(cfg.get("area_assignments", 20000)), seed=seed)
+                                pc["treat"].to_numpy(), max_assignments=int(cfg["area_assignments"]), seed=seed)
     return {"check": "area_randomization_inference", "outcome": h["outcome"], "subgroup": sg, "statistic": r.t,
             "p_value": r.p_value, "estimate": r.estimate, "se": r.se, "ci_lower": r.ci[0], "ci_upper": r.ci[1],
             "areas": r.n_areas, "treated_areas": r.n_treated_areas, "assignments": r.n_assignments,
