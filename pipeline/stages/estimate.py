@@ -66,7 +66,7 @@ def run_study(study: str, params: dict, truth: dict | None) -> dict:
     h = st["headline"]
     if h["measure"] == "share_at_month":
         effects.append(ev.month_did(ep, h, cfg, subgroups))
-    effects.append(ev.contrast_estimates(ep_all, cfg))
+    effects.append(ev.contrast_estimates(ep_all, cfg, twfe_outcomes=(h["outcome"],)))
     ep_dyn = ev.dynamic_units(ep)
     es_table, robustness = ev.event_study_estimates(ep_dyn, ev.OUTCOMES, window, cfg)
     cs_rows, cs_dyn = ev.attgt_estimates(ep_dyn, ev.OUTCOMES, cfg, seed)
