@@ -3,7 +3,8 @@
 Each stage runs as its own process (as `dvc repro` runs it) in a fresh temporary copy of ``params.yaml``;
 wall time from the parent, peak resident memory from the child's rusage (``os.wait4``).
 
-Usage: .venv/bin/python benchmarks/bench_default_run.py [key=value ...]   (e.g. synth.n_persons=1000000)
+Usage: .venv/bin/python benchmarks/bench_default_run.py [--stages=synthesize,ingest] [key=value ...]
+(e.g. ``--stages=synthesize synth.n_persons=1000000`` for the generator at a million persons)
 Writes benchmarks/out/bench_default_run.csv and prints the table and the total.
 """
 
@@ -36,6 +37,10 @@ def run_stage(stage: str, cwd: Path) -> tuple[float, float]:
 
 
 def main(argv: list[str]) -> None:
+    stages = STAGES
+    for a in [a for a in argv if a.startswith("--stages=")]:
+        stages = tuple(a.split("=", 1)[1].split(","))
+    argv = [a for a in argv if not a.startswith("--stages=")]
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     for kv in argv:
         key, value = kv.split("=", 1)
@@ -47,14 +52,14 @@ def main(argv: list[str]) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_default_") as tmp:
         Path(tmp, "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-        for stage in STAGES:
+        for stage in stages:
             secs, gib = run_stage(stage, Path(tmp))
             rows.append({"stage": stage, "wall_s": round(secs, 1), "peak_rss_gib": round(gib, 2)})
             print(f"{stage:<11} {secs:7.1f} s  {gib:5.2f} GiB", flush=True)
     df = pd.DataFrame(rows)
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
-    df.to_csv(out / "bench_default_run.csv", index=False)
+    df.to_csv(out / f"bench_default_run_{params['synth']['n_persons']}.csv", index=False)
     print(f"total       {df['wall_s'].sum():7.1f} s  (n_persons = {params['synth']['n_persons']:,})")
 
 
