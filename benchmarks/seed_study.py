@@ -17,7 +17,8 @@ employment at month 36 (non-western), and the job guarantee's paid hours (months
 Usage: .venv/bin/python benchmarks/seed_study.py [n_seeds=20] [first_seed=1] [parallel=2] [--fixed-knobs] [key=value ...]
 ``--fixed-knobs``: hold the generator's knobs at the default run's calibrated values with calibration off (see
 :func:`fixed_knob_overrides`); without it every seed is calibrated to the published numbers, as the default run.
-Writes benchmarks/out/seed_study.csv (one row per seed and headline) and prints the summary table.
+Writes benchmarks/out/seed_study[_fixed_knobs]_<first seed>.csv (one row per seed and headline) and prints the
+summary table; ``seed_study.py summary _fixed_knobs`` pools the runs over several seed ranges.
 Runs on two worker processes by default (the machine has two cores); about 2-3 minutes per seed each.
 """
 
@@ -112,7 +113,21 @@ def fixed_knob_overrides() -> list[str]:
                                                                         cal["jobgaranti_2017.emp_shift_nw"])]
 
 
+def pooled_summary(tag: str) -> None:
+    """Pool every ``seed_study<tag>_<first seed>.csv`` (runs over disjoint seed ranges) and print the table."""
+    out = ROOT / "benchmarks" / "out"
+    files = sorted(out.glob(f"seed_study{tag}_[0-9]*.csv"))
+    res = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).drop_duplicates(["seed", "headline"])
+    summary = summarise(res)
+    summary.to_csv(out / f"seed_study{tag}_pooled_summary.csv", index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(f"{res['seed'].nunique()} seeds from {len(files)} file(s)")
+        print(summary.round(4).to_string(index=False))
+
+
 def main(argv: list[str]) -> None:
+    if argv and argv[0] == "summary":
+        return pooled_summary(argv[1] if len(argv) > 1 else "")
     fixed = "--fixed-knobs" in argv
     argv = [a for a in argv if a != "--fixed-knobs"]
     pos = [a for a in argv if "=" not in a]
@@ -132,9 +147,9 @@ def main(argv: list[str]) -> None:
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)
     tag = "_fixed_knobs" if fixed else ""
-    res.to_csv(out / f"seed_study{tag}.csv", index=False)
+    res.to_csv(out / f"seed_study{tag}_{first}.csv", index=False)
     summary = summarise(res)
-    summary.to_csv(out / f"seed_study{tag}_summary.csv", index=False)
+    summary.to_csv(out / f"seed_study{tag}_{first}_summary.csv", index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary.round(4).to_string(index=False))
 
