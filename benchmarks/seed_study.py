@@ -116,7 +116,7 @@ def fixed_knob_overrides() -> list[str]:
 def pooled_summary(tag: str) -> None:
     """Pool every ``seed_study<tag>_<first seed>.csv`` (runs over disjoint seed ranges) and print the table."""
     out = ROOT / "benchmarks" / "out"
-    files = sorted(out.glob(f"seed_study{tag}_[0-9]*.csv"))
+    files = sorted(f for f in out.glob(f"seed_study{tag}_[0-9]*.csv") if not f.name.endswith("_summary.csv"))
     res = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).drop_duplicates(["seed", "headline"])
     summary = summarise(res)
     summary.to_csv(out / f"seed_study{tag}_pooled_summary.csv", index=False)
