@@ -212,7 +212,11 @@ def _candidates(S: Setup, pop: Population, study: str, limit: int) -> np.ndarray
 def _measure(S: Setup, pop: Population, idx: np.ndarray, knobs: Knobs, study: str, world: int,
              checkpoint: Checkpoint | None = None) -> float:
     st = S.studies[study]
-    last = max(study_starts(st)) + 37
+    # simulate only as far as the headline's window reaches (the yearly measure: through follow-up year
+    # post_years[1]; a share at month m: through month m); later months cannot change the measure
+    h = st["headline"]
+    horizon = 12 * S.post_years[study][1] if h["measure"] == "yearly_share" else int(h["month"]) + 1
+    last = max(study_starts(st)) + horizon
     prog = S.programme if world else S.programme.without(study)
     car = simulate(pop, idx, S.seed, S.cfg, knobs, prog, S.out_first, min(last, S.out_last), checkpoint)
     sub = pop.subset(idx)
