@@ -89,12 +89,14 @@ class MatchResult:
         })
 
     # ---------------------------------------------------------------- balance
-    def balance(self, include_distance: bool = True) -> pd.DataFrame:
+    def balance(self, include_distance: bool = True, subset: np.ndarray | None = None) -> pd.DataFrame:
         """Balance table (long format) for the unmatched and matched samples.
 
         Columns: sample, covariate, binary, mean_treated, mean_control, smd, var_ratio,
         ecdf_mean, ecdf_max, std_pair_dist. ``attrs["notes"]`` states the conventions
-        and ``attrs["ess"]`` holds the effective sample sizes.
+        and ``attrs["ess"]`` holds the effective sample sizes. ``subset`` (boolean, one per unit) restricts the
+        table to a subgroup, e.g. one stratum of an exact-matching variable, whose matched sets stay whole
+        (the SMD denominator is then the subgroup's own unmatched treated SD, as cobalt's ``cluster`` option).
         """
         X, names = balance_design(self.data, self.balance_vars)
         pairs = None
@@ -103,6 +105,15 @@ class MatchResult:
             r, c = np.nonzero(self.match_matrix >= 0)
             pairs = np.column_stack([trows[r], self.match_matrix[r, c]])
         dist = self.distance if include_distance else None
+        if subset is not None:
+            keep = np.asarray(subset, dtype=bool)
+            if pairs is not None:
+                raise ValueError("balance(subset=...) needs subclass-based matching (without replacement)")
+            tab = balance_table(X[keep], names, self.treat[keep], self.weights[keep],
+                                None if dist is None else dist[keep],
+                                None if self.subclass is None else self.subclass[keep], None)
+            tab.attrs["notes"] = self.notes
+            return tab
         tab = balance_table(X, names, self.treat, self.weights, dist, self.subclass, pairs)
         tab.attrs["ess"] = self.counts.loc[["all_ess", "matched_ess"]]
         tab.attrs["notes"] = self.notes
