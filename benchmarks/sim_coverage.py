@@ -101,7 +101,7 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
         yp = ev.yearly_panel(ep) if yearly else None
         for sg in SUBGROUPS:
             d = (yp if yearly else ep)
-            d = d[ev.subgroup_masks(d.assign(woman=d.get("woman", 0)), [sg])[sg]]
+            d = d[ev.subgroup_masks(d, [sg])[sg]]
             if yearly:
                 pre, post = tuple(cfg["pre_years"]), tuple(cfg["post_years"])
                 truth = _truth_yearly(out.truth_yearly, study, h["outcome"], sg, *post)

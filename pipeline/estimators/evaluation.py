@@ -65,8 +65,7 @@ def check_subgroups_matched(subgroups: list[str], exact: list[str] | None) -> No
     """Every reported subgroup must be matched within (its variable an exact-matching variable), so the
     subgroup's treated persons are compared with their own matched comparison persons, never with
     comparison persons matched to treated persons outside the subgroup."""
-    need = {"nonwestern": "nonwestern", "other_origin": "nonwestern", "women": "woman", "men": "woman"}
-    missing = sorted({need[s] for s in subgroups if s in need} - set(exact or []))
+    missing = sorted({SUBGROUP_RULES[s][0] for s in subgroups if s in SUBGROUP_RULES} - set(exact or []))
     if missing:
         raise ValueError(f"estimation.subgroups {subgroups} need exact matching on {missing}: add them to matching.exact "
                          f"(now {exact}) so each subgroup keeps its matched pairs")
@@ -124,9 +123,6 @@ def yearly_panel(ep: pd.DataFrame, outcomes=YEARLY_OUTCOMES) -> pd.DataFrame:
     return out.rename(columns={"year": "event_time"})
 
 
-MDE_FACTOR = float(norm.ppf(0.975) + norm.ppf(0.80))   # 2.8016: 5 % two-sided test, 80 % power
-
-
 def minimum_detectable_effect(se: float | np.ndarray, alpha: float = 0.05, power: float = 0.80) -> float | np.ndarray:
     """Smallest true effect a two-sided test at level ``alpha`` detects with probability ``power`` when the
     estimate is normal with standard error ``se``: ``(z_{1-alpha/2} + z_power) * se`` (the negligible
@@ -145,14 +141,25 @@ def _row(res, estimator: str, outcome: str, subgroup: str, unit: str, window: st
             "se_convention": res.convention}
 
 
+# reporting subgroups: the cohort column that defines each and its value ("all" is every unit)
+SUBGROUP_RULES = {"nonwestern": ("nonwestern", 1), "other_origin": ("nonwestern", 0), "women": ("woman", 1),
+                  "men": ("woman", 0)}
+
+
 def subgroup_masks(df: pd.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
-    known = {"all": np.ones(len(df), bool), "nonwestern": df["nonwestern"].to_numpy() == 1,
-             "other_origin": df["nonwestern"].to_numpy() == 0, "women": df["woman"].to_numpy() == 1,
-             "men": df["woman"].to_numpy() == 0}
-    unknown = set(names) - set(known)
+    """Boolean row mask of each named subgroup (only the columns the named subgroups need must exist)."""
+    unknown = set(names) - set(SUBGROUP_RULES) - {"all"}
     if unknown:
-        raise ValueError(f"unknown subgroup(s) {sorted(unknown)}; known: {sorted(known)}")
-    return {n: known[n] for n in names}
+        raise ValueError(f"unknown subgroup(s) {sorted(unknown)}; known: {sorted({'all', *SUBGROUP_RULES})}")
+    return {n: np.ones(len(df), bool) if n == "all" else df[SUBGROUP_RULES[n][0]].to_numpy() == SUBGROUP_RULES[n][1]
+            for n in names}
+
+
+def headline_subgroup(h: dict) -> str:
+    """The reporting subgroup of a study's headline (``ltu_nonwestern``: the target group is long-term
+    recipients already, so it is the non-western subgroup)."""
+    sg = h.get("subgroup", "all")
+    return "nonwestern" if sg == "ltu_nonwestern" else sg
 
 
 def did_estimates(ep: pd.DataFrame, yp: pd.DataFrame, cfg: dict, subgroups: list[str]) -> pd.DataFrame:
@@ -160,7 +167,7 @@ def did_estimates(ep: pd.DataFrame, yp: pd.DataFrame, cfg: dict, subgroups: list
     pre, post = tuple(cfg["pre_window"]), tuple(cfg["post_window"])
     rows = []
     masks_m = subgroup_masks(ep, subgroups)
-    masks_y = subgroup_masks(yp.assign(woman=0), [s for s in subgroups if s not in ("women", "men")])
+    masks_y = subgroup_masks(yp, [s for s in subgroups if s not in ("women", "men")])
     for sg, m in masks_m.items():
         d = ep[m]
         for oc in OUTCOMES:
@@ -288,7 +295,7 @@ def headline(effects: pd.DataFrame, ep: pd.DataFrame, h: dict) -> dict:
         row = effects[(effects.estimator == "matched_did_yearly") & (effects.outcome == h["outcome"]) & (effects.subgroup == "all")].iloc[0]
         subgroup = "all"
     else:
-        subgroup = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
+        subgroup = headline_subgroup(h)
         row = effects[(effects.estimator == "matched_did_month") & (effects.outcome == h["outcome"]) & (effects.subgroup == subgroup)].iloc[0]
     treated = float(row["mean_treated_post"])
     # stacked yearly cohorts (the target group re-drawn each programme year): persons per year
@@ -323,13 +330,12 @@ def headline_area_test(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict, s
     programme areas and compares the observed area-clustered t statistic with its permutation distribution
     (RI-t, MacKinnon & Webb 2020; :func:`pipeline.estimators.area_inference.area_randomization_test`).
     The units and their matching weights are those of the headline's matched DiD."""
+    sg = headline_subgroup(h)
     if h["measure"] == "yearly_share":
-        data, pre, post, sg = yp, tuple(cfg["pre_years"]), tuple(cfg["post_years"]), h.get("subgroup", "all")
+        data, pre, post = yp, tuple(cfg["pre_years"]), tuple(cfg["post_years"])
     else:
-        m = int(h["month"])
-        data, pre, post = ep, tuple(cfg["pre_window"]), (m, m)
-        sg = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
-    d = data[subgroup_masks(data.assign(woman=data.get("woman", 0)), [sg])[sg]]
+        data, pre, post = ep, tuple(cfg["pre_window"]), (int(h["month"]), int(h["month"]))
+    d = data[subgroup_masks(data, [sg])[sg]]
     pc = person_changes(d, h["outcome"], "unit", "treated", "event_time", "weights", pre, post, cluster_col="OMRAADE_ID")
     pc = pc[(pc["weight"] > 0) & pc["delta"].notna()]
     r = area_randomization_test(pc["delta"].to_numpy(), pc["weight"].to_numpy(), pc["cluster"].to_numpy(),
@@ -369,9 +375,9 @@ def headline_sensitivity(ep: pd.DataFrame, yp: pd.DataFrame, h: dict, cfg: dict)
                                                 sensitivity_results_relative_magnitudes)
 
     kind, pre, ref, post = headline_event_points(h, cfg)
-    sg = "nonwestern" if h.get("subgroup") == "ltu_nonwestern" else h.get("subgroup", "all")
+    sg = headline_subgroup(h)
     data = yp if kind == "yearly" else ep           # all stacked cohorts: the headline's own units
-    data = data[subgroup_masks(data.assign(woman=data.get("woman", 0)), [sg])[sg]]
+    data = data[subgroup_masks(data, [sg])[sg]]
     points = pre + [ref] + post
     data = data[data["event_time"].isin(points)].copy()
     # time effects by event period, pooled over the start cohorts (each cohort's treated and matched comparison

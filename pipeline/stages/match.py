@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.atomic import atomic_write, write_csv, write_json, write_parquet
 from pipeline.config import load_params
 from pipeline.matching import love_plot, match, overlap_plot
+from pipeline.estimators.evaluation import SUBGROUP_RULES
 from pipeline.matching.study import matching_data
 
 
@@ -31,10 +32,6 @@ def binned_scores(score: np.ndarray, treated: np.ndarray, weights: np.ndarray, b
             rows.append(pd.DataFrame({"sample": sample, "bin_lower": edges[:-1].round(3), "bin_upper": edges[1:].round(3),
                                       "group": name, "n_persons": counts}))
     return pd.concat(rows, ignore_index=True)
-
-
-SUBGROUP_RULES = {"nonwestern": ("nonwestern", 1), "other_origin": ("nonwestern", 0), "women": ("woman", 1),
-                  "men": ("woman", 0)}
 
 
 def subgroup_balance(res, subgroups: list[str]) -> pd.DataFrame:
