@@ -3,8 +3,8 @@
 Each replication runs the default pipeline (stages synthesize -> estimate, the report is not needed) with
 ``params.yaml`` and only the seed changed, in its own working directory, and compares each headline with
 the generator's truth for the same world (from the simulated potential outcomes of its treated persons,
-restricted to the headline's estimand; the truth averages over all treated persons of the cohort, the
-estimate over the matched ones). Reported per headline:
+averaged over exactly the matched treated persons the headline's estimator uses, within its subgroup and
+window). Reported per headline:
 
 * power: the share of seeds with a significant estimate (p < 0.05, two-sided);
 * mean estimate, mean truth, bias (mean of estimate - truth) with its Monte-Carlo SE, SD of the estimates;
@@ -18,13 +18,17 @@ Usage: .venv/bin/python benchmarks/seed_study.py [n_seeds=20] [first_seed=1] [pa
 ``--fixed-knobs``: hold the generator's knobs at the default run's calibrated values with calibration off (see
 :func:`fixed_knob_overrides`); without it every seed is calibrated to the published numbers, as the default run.
 Writes benchmarks/out/seed_study[_fixed_knobs]_<first seed>.csv (one row per seed and headline) and prints the
-summary table; ``seed_study.py summary _fixed_knobs`` pools the runs over several seed ranges.
+summary table; ``seed_study.py summary _fixed_knobs`` pools the runs over several seed ranges, and with
+``--publish`` also writes the pooled table to benchmarks/results/seed_study.csv, the version-controlled file
+the report's synthetic-data appendix quotes. Each seed runs the code of this checkout (PYTHONPATH), so a seed
+study can run in a separate worktree while the main checkout changes.
 Runs on two worker processes by default (the machine has two cores); about 2-3 minutes per seed each.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -65,7 +69,8 @@ def run_seed(seed: int, overrides: list[str]) -> pd.DataFrame:
         Path(tmp, "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
         t0 = time.perf_counter()
         code = "; ".join(f"from pipeline.stages import {s}; {s}.main('params.yaml')" for s in STAGES)
-        proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
         if proc.returncode != 0:
             raise RuntimeError(f"seed {seed} failed:\n{proc.stderr[-3000:]}")
         secs = time.perf_counter() - t0
@@ -79,7 +84,8 @@ def run_seed(seed: int, overrides: list[str]) -> pd.DataFrame:
             t = tru[(tru.estimator == estimator) & (tru.outcome == outcome) & (tru.subgroup == subgroup)].iloc[0]
             rows.append({"seed": seed, "headline": name, "estimate": e.estimate, "se": e.se, "ci_lower": e.ci_lower,
                          "ci_upper": e.ci_upper, "p_value": e.p_value, "mde_80": e.mde_80, "truth": t.truth,
-                         "n_treated": int(e.n_treated), "seconds": round(secs, 1)})
+                         "n_treated": int(e.n_treated), "n_persons": int(params["synth"]["n_persons"]),
+                         "seconds": round(secs, 1)})
         head = json.loads(Path(tmp, "reports", "copenhagen_2015", "data", "headline.json").read_text())
         rows[0]["treated_share"], rows[0]["comparison_share"] = head["treated_share"], head["comparison_share"]
     return pd.DataFrame(rows)
@@ -91,7 +97,9 @@ def summarise(res: pd.DataFrame) -> pd.DataFrame:
         n = len(d)
         covered = ((d.ci_lower <= d.truth) & (d.truth <= d.ci_upper)).mean()
         bias = d.estimate - d.truth
-        out.append({"headline": name, "seeds": n, "power": (d.p_value < 0.05).mean(), "mean_estimate": d.estimate.mean(),
+        study, estimator, outcome, subgroup = HEADLINES[name]
+        out.append({"headline": name, "study": study, "estimator": estimator, "outcome": outcome, "subgroup": subgroup,
+                    "seeds": n, "power": (d.p_value < 0.05).mean(), "mean_estimate": d.estimate.mean(),
                     "mean_truth": d.truth.mean(), "bias": bias.mean(), "bias_mcse": bias.std(ddof=1) / np.sqrt(n),
                     "sd_estimate": d.estimate.std(ddof=1), "mean_se": d.se.mean(), "mean_mde_80": d.mde_80.mean(),
                     "coverage_95": covered, "coverage_mcse": np.sqrt(covered * (1 - covered) / n)})
@@ -113,13 +121,21 @@ def fixed_knob_overrides() -> list[str]:
                                                                         cal["jobgaranti_2017.emp_shift_nw"])]
 
 
-def pooled_summary(tag: str) -> None:
-    """Pool every ``seed_study<tag>_<first seed>.csv`` (runs over disjoint seed ranges) and print the table."""
+def pooled_summary(tag: str, publish: bool = False) -> None:
+    """Pool every ``seed_study<tag>_<first seed>.csv`` (runs over disjoint seed ranges) and print the table;
+    ``publish``: also write it, with the seeds and persons per world, to benchmarks/results/seed_study.csv."""
     out = ROOT / "benchmarks" / "out"
     files = sorted(f for f in out.glob(f"seed_study{tag}_[0-9]*.csv") if not f.name.endswith("_summary.csv"))
     res = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).drop_duplicates(["seed", "headline"])
     summary = summarise(res)
     summary.to_csv(out / f"seed_study{tag}_pooled_summary.csv", index=False)
+    if publish:
+        pub = summary.assign(first_seed=int(res["seed"].min()), last_seed=int(res["seed"].max()),
+                             n_persons=int(res["n_persons"].iloc[0]), fixed_knobs=tag == "_fixed_knobs")
+        target = ROOT / "benchmarks" / "results" / "seed_study.csv"
+        target.parent.mkdir(exist_ok=True)
+        pub.round(6).to_csv(target, index=False)
+        print(f"published to {target.relative_to(ROOT)}")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(f"{res['seed'].nunique()} seeds from {len(files)} file(s)")
         print(summary.round(4).to_string(index=False))
@@ -127,7 +143,8 @@ def pooled_summary(tag: str) -> None:
 
 def main(argv: list[str]) -> None:
     if argv and argv[0] == "summary":
-        return pooled_summary(argv[1] if len(argv) > 1 else "")
+        rest = [a for a in argv[1:] if a != "--publish"]
+        return pooled_summary(rest[0] if rest else "", publish="--publish" in argv)
     fixed = "--fixed-knobs" in argv
     argv = [a for a in argv if a != "--fixed-knobs"]
     pos = [a for a in argv if "=" not in a]

@@ -54,16 +54,6 @@ CLUSTERINGS = ("pair_component", "pair", "PNR")
 UNIT_COLS = ["PNR", "ref_month", "baseline_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
 
 
-def _truth_monthly(tm: pd.DataFrame, study: str, outcome: str, subgroup: str, lo: int, hi: int) -> float:
-    t = tm[(tm.study == study) & (tm.subgroup == subgroup) & (tm.outcome == outcome) & tm.event_time.between(lo, hi)]
-    return float(np.average(t["att"], weights=t["n"])) if t["n"].sum() else np.nan
-
-
-def _truth_yearly(ty: pd.DataFrame, study: str, outcome: str, subgroup: str, lo: int, hi: int) -> float:
-    t = ty[(ty.study == study) & (ty.subgroup == subgroup) & (ty.outcome == outcome) & ty.year.between(lo, hi)]
-    return float(np.average(t["att"], weights=t["n"])) if t["n"].sum() else np.nan
-
-
 def replication(params: dict, study: str, seed: int) -> list[dict]:
     p = copy.deepcopy(params)
     p["seed"] = seed
@@ -103,29 +93,31 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
             d = (yp if yearly else ep)
             d = d[ev.subgroup_masks(d, [sg])[sg]]
             if yearly:
-                pre, post = tuple(cfg["pre_years"]), tuple(cfg["post_years"])
-                truth = _truth_yearly(out.truth_yearly, study, h["outcome"], sg, *post)
+                est, pre, post = "matched_did_yearly", tuple(cfg["pre_years"]), tuple(cfg["post_years"])
             else:
-                pre, post = tuple(cfg["pre_window"]), (int(h["month"]), int(h["month"]))
-                truth = _truth_monthly(out.truth_monthly, study, h["outcome"], sg, *post)
+                est, pre, post = "matched_did_month", tuple(cfg["pre_window"]), (int(h["month"]), int(h["month"]))
             r = matched_did(d, h["outcome"], "unit", "treated", "event_time", "weights", pre, post, cluster_col="cluster")
-            results.append((f"headline_{sg}", how, r.att, r.se, r.ci, r.p, truth, r.n_treated))
+            results.append((f"headline_{sg}", how, est, h["outcome"], sg, post, r.att, r.se, r.ci, r.p, r.n_treated))
     ep = ep_comp
     r = matched_did(ep, "paid_hours", "unit", "treated", "event_time", "weights", tuple(cfg["pre_window"]), (0, 35),
                     cluster_col="cluster")
-    results.append(("paid_hours_all", "pair_component", r.att, r.se, r.ci, r.p,
-                    _truth_monthly(out.truth_monthly, study, "paid_hours", "all", 0, 35), r.n_treated))
+    results.append(("paid_hours_all", "pair_component", "matched_did", "paid_hours", "all", (0, 35), r.att, r.se, r.ci,
+                    r.p, r.n_treated))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cs, _ = ev.attgt_estimates(ev.dynamic_units(ep), [h["outcome"]], {**cfg, "biters": 199, "event_window": [-36, 36]}, seed)
     c = cs.iloc[0]
-    tm = out.truth_monthly
-    t = tm[(tm.study == study) & (tm.subgroup == "all") & (tm.outcome == h["outcome"]) & tm.event_time.between(0, 36)]
-    results.append(("att_gt_overall", "pair_component", c["estimate"], c["se"], (c["ci_lower"], c["ci_upper"]),
-                    c["p_value"], float(t["att"].mean()), int(c["n_treated"])))
-    return [{"seed": seed, "estimand": k, "clusters": how, "estimate": est, "se": se, "ci_lower": ci[0], "ci_upper": ci[1],
-             "p_value": pv, "truth": tr, "covered": bool(ci[0] <= tr <= ci[1]), "significant": bool(pv < 0.05),
-             "n_treated": n} for k, how, est, se, ci, pv, tr, n in results]
+    results.append(("att_gt_overall", "pair_component", "att_gt", h["outcome"], "all", (0, 36), c["estimate"], c["se"],
+                    (c["ci_lower"], c["ci_upper"]), c["p_value"], int(c["n_treated"])))
+    rows = pd.DataFrame([{"seed": seed, "estimand": k, "clusters": how, "estimator": e, "outcome": oc, "subgroup": sg,
+                          "post_lo": w[0], "post_hi": w[1], "estimate": est, "se": se, "ci_lower": ci[0], "ci_upper": ci[1],
+                          "p_value": pv, "significant": bool(pv < 0.05), "n_treated": n}
+                         for k, how, e, oc, sg, w, est, se, ci, pv, n in results])
+    # the truth of each estimand over exactly the treated units the estimator used (the matched ones)
+    tr = ev.truth_for(rows, out.truth_persons, matched, coh, study)
+    rows["truth"] = tr["truth"].to_numpy()
+    rows["covered"] = tr["covered_95"].to_numpy()
+    return rows.drop(columns=["estimator", "outcome", "subgroup", "post_lo", "post_hi"]).to_dict("records")
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:

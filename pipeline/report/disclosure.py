@@ -57,7 +57,7 @@ MODEL_OUTPUT = {
     "truth", "smd", "var_ratio", "ecdf_mean", "ecdf_max", "bin_lower", "bin_upper", "within_3se", "df", "effect",
     "t", "z", "coef", "extra_persons", "year", "month", "bias", "bias_se", "critical_value",
     "mde_80", "post_lo", "post_hi", "clusters", "areas", "treated_areas", "assignments", "smallest_attainable_p",
-    "covered_95", "lb", "ub", "m", "mbar",
+    "covered_95", "lb", "ub", "m", "mbar", "truth_all_treated", "worlds", "sd", "coverage_mcse", "power",
 }
 _KEY_NUMERIC = {"event_time", "year", "month", "bin_lower", "bin_upper", "cohort"}
 PARTITION_BY = ("study", "outcome", "estimator", "window", "event_time", "group", "sample", "measure")

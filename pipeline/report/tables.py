@@ -423,16 +423,61 @@ def truth_table(truth: pd.DataFrame, lang: str = "da", units: dict | None = None
                  "Afvigelse (SE)" if da else "Deviation (SE)", "95 %-KI dækker" if da else "95% CI covers"])
     est_note = "" if show_est else (f" Metode: {labels.lc(labels.estimator(df['estimator'].iloc[0], lang))}." if da else
                                     f" Method: {labels.lc(labels.estimator(df['estimator'].iloc[0], lang))}.") if len(df) else ""
-    notes = [("Sand effekt: den gennemsnitlige effekt for de behandlede, beregnet af datageneratoren ud fra hver persons "
-              "simulerede forløb med og uden indsatsen. Afvigelse = (estimat − sand effekt) / SE." if da else
-              "True effect: the average effect on the treated computed by the data generator from each person's "
-              "simulated outcomes with and without the programme. Deviation = (estimate − true effect) / SE.")
+    notes = [("Sand effekt: den gennemsnitlige effekt for de behandlede, som estimatet bygger på (de matchede "
+              "behandlede), beregnet af datageneratoren ud fra hver persons simulerede forløb med og uden indsatsen. "
+              "Afvigelse = (estimat − sand effekt) / SE." if da else
+              "True effect: the average effect on the treated the estimate rests on (the matched treated), computed by "
+              "the data generator from each person's simulated outcomes with and without the programme. "
+              "Deviation = (estimate − true effect) / SE.")
              .replace("−", fmt.MINUS) + est_note]
     align = ["l"] + (["l"] if show_est else []) + ["r", "r", "r", "r", "r"]
     widths = [1.0] + ([1.0] if show_est else []) + [0] * 5
     return Table("truth", "Estimater sammenlignet med de sande effekter (syntetiske data)" if da else
                  "Estimates compared with the true effects (synthetic data)", header, rows, align, df, notes,
                  sections=sections, widths=widths)
+
+
+def seed_study_table(seed: pd.DataFrame, lang: str = "da", units: dict | None = None) -> Table:
+    """Synthetic data: bias, spread, coverage and power of the study's headline results over the seed study's
+    simulated worlds (benchmarks/seed_study.py; one row per headline)."""
+    da = lang == "da"
+    units = units or {}
+    rows = []
+    for r in seed.itertuples(index=False):
+        unit = units.get(r.outcome, "hours" if "hours" in r.outcome else "share")
+        rows.append([f"{labels.outcome(r.outcome, lang)}, {labels.lc(labels.subgroup(r.subgroup, lang))}",
+                     fmt.integer(r.seeds, lang),
+                     fmt.effect_number(r.mean_truth, unit, 2, lang),
+                     f"{fmt.effect_number(r.bias, unit, 2, lang)} ({fmt.effect_number(r.bias_mcse, unit, 2, lang)})",
+                     fmt.effect_number(r.sd_estimate, unit, 2, lang), fmt.effect_number(r.mean_se, unit, 2, lang),
+                     f"{fmt.pct(r.coverage_95, 1, lang)} ({fmt.pct(r.coverage_mcse, 1, lang)})", fmt.pct(r.power, 0, lang)])
+    header = (["Resultat", "Verdener", "Sand effekt (gns.)", "Skævhed (MC-SE)", "SD af estimater", "Gns. SE",
+               "95 %-KI dækker (MC-SE)", "Styrke"] if da else
+              ["Result", "Worlds", "True effect (mean)", "Bias (MC SE)", "SD of estimates", "Mean SE",
+               "95% CI covers (MC SE)", "Power"])
+    first = seed.iloc[0] if len(seed) else None
+    notes = [("Frøstudiet kører hele analysen på mange simulerede verdener (samme parametre, nye tilfældige tal) "
+              f"med {fmt.integer(first.n_persons, lang) if first is not None else '?'} personer hver. Sand effekt: "
+              "gennemsnittet over de matchede behandlede af deres egen effekt. Skævhed: gennemsnitlig afvigelse "
+              "mellem estimat og sand effekt, med Monte Carlo-standardfejl. Dækning: andelen af verdener, hvor "
+              "95 %-konfidensintervallet indeholder den sande effekt (bør være ca. 95 %). Styrke: andelen af "
+              "verdener med en statistisk signifikant effekt. Andele i pct.-point, timer i timer." if da else
+              "The seed study runs the whole analysis on many simulated worlds (same parameters, new random numbers) "
+              f"of {fmt.integer(first.n_persons, lang) if first is not None else '?'} persons each. True effect: the "
+              "average over the matched treated of their own effect. Bias: mean difference between estimate and true "
+              "effect, with its Monte Carlo standard error. Coverage: the share of worlds in which the 95% confidence "
+              "interval contains the true effect (should be about 95%). Power: the share of worlds with a "
+              "statistically significant effect. Shares in percentage points, hours in hours.")]
+    return Table("seed_study", "Frøstudie: metodens skævhed, dækning og styrke (syntetiske data)" if da else
+                 "Seed study: bias, coverage and power of the method (synthetic data)", header, rows,
+                 ["l"] + ["r"] * 7, seed_study_data(seed), notes, widths=[1.6] + [0] * 7)
+
+
+def seed_study_data(seed: pd.DataFrame) -> pd.DataFrame:
+    """The seed-study table's data under the names of model output (no person counts in it)."""
+    return seed.rename(columns={"seeds": "worlds", "mean_truth": "truth", "bias_mcse": "bias_se", "sd_estimate": "sd",
+                                "mean_se": "se", "coverage_95": "covered_95"})[["outcome", "subgroup", "estimator", "worlds", "truth", "bias",
+                                                   "bias_se", "sd", "se", "covered_95", "coverage_mcse", "power"]]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -94,6 +94,25 @@ def CALLOUT(markup: str, tone: str = "info") -> dict:
 # pieces of wording
 # ---------------------------------------------------------------------------------------------
 
+def seed_study_sentence(seed: pd.DataFrame, lang: str) -> str:
+    """What the seed study shows, in words: worlds, coverage range, and whether any bias exceeds 2 Monte Carlo SE."""
+    worlds = int(seed["worlds"].min())
+    lo, hi = fmt.pct(seed["covered_95"].min(), 0, lang), fmt.pct(seed["covered_95"].max(), 0, lang)
+    biased = seed[(seed["bias"].abs() > 2 * seed["bias_se"])]
+    cov = lo if lo == hi else f"{lo}–{hi}" if lang == "da" else f"{lo} to {hi}"
+    if lang == "da":
+        tail = ("ingen af resultaterne har en skævhed, der er større end to Monte Carlo-standardfejl" if biased.empty else
+                f"{len(biased)} af resultaterne har en skævhed på mere end to Monte Carlo-standardfejl (se tabellen)")
+        return (f"Frøstudiet gentager hele analysen i {worlds} simulerede verdener med nye tilfældige tal "
+                f"(benchmarks/seed_study.py). 95 %-konfidensintervallet dækker den sande effekt i {cov} af verdenerne, "
+                f"og {tail}.")
+    tail = ("none of the results has a bias larger than two Monte Carlo standard errors" if biased.empty else
+            f"{len(biased)} of the results have a bias of more than two Monte Carlo standard errors (see the table)")
+    return (f"The seed study repeats the whole analysis in {worlds} simulated worlds with new random numbers "
+            f"(benchmarks/seed_study.py). The 95% confidence interval covers the true effect in {cov} of the worlds, "
+            f"and {tail}.")
+
+
 def _t(lang: str, da: str, en: str) -> str:
     return da if lang == "da" else en
 
@@ -942,17 +961,23 @@ def build_document(ri: ReportInputs) -> dict:
         n_ok = int(tr["covered_95"].astype(bool).sum()) if tr is not None else 0
         appendix.append(P(esc(_t(
             lang, "Datageneratoren simulerer hver behandlet persons forløb både med og uden indsatsen, så den sande "
-                  f"effekt er kendt. I denne ene kørsel dækker {n_ok} af {len(tr)} 95 %-konfidensintervaller den sande "
-                  "værdi. Én kørsel kan ikke vise, at metoden er korrekt: det gør først gentagne kørsler med nye data. "
-                  "Frøstudiet (benchmarks/seed_study.py, mindst 20 simulerede verdener) måler skævhed, styrke og "
-                  "hvor ofte 95 %-intervallet dækker den sande effekt (ca. 95 % af gangene, hvis metoden er rigtig). "
-                  "Den sande effekt er et gennemsnit over alle behandlede; estimatet gælder de matchede behandlede.",
+                  "effekt er kendt. Den sande effekt i tabellen er gennemsnittet over netop de behandlede, som "
+                  "estimatet bygger på (de matchede behandlede; ved de simple sammenligninger alle behandlede). "
+                  f"I denne ene kørsel dækker {n_ok} af {len(tr)} 95 %-konfidensintervaller den sande værdi. "
+                  "Én kørsel kan ikke vise, at metoden er korrekt: det gør først gentagne kørsler med nye data.",
             "The data generator simulates each treated person's path both with and without the programme, so the "
-            f"true effect is known. In this single run {n_ok} of {len(tr)} 95% confidence intervals cover the true "
-            "value. One run cannot show that the method is right: only repeated runs on new data can. The seed study "
-            "(benchmarks/seed_study.py, at least 20 simulated worlds) measures bias, power and how often the 95% "
-            "interval covers the true effect (about 95% of the time if the method is right). The true effect averages "
-            "over all treated persons; the estimate refers to the matched treated."))))
+            "true effect is known. The true effect in the table is the average over exactly the treated persons the "
+            "estimate rests on (the matched treated; all treated for the simple comparisons). "
+            f"In this single run {n_ok} of {len(tr)} 95% confidence intervals cover the true value. One run cannot "
+            "show that the method is right: only repeated runs on new data can."))))
+        if "seed_study" in ri.tables:
+            appendix.append(P(esc(seed_study_sentence(ri.tables["seed_study"].data, lang)), sticky=True))
+            appendix.append(TABLE(ri.tables["seed_study"]))
+        else:
+            appendix.append(P(esc(_t(lang, "Der foreligger intet frøstudie for denne undersøgelse "
+                                           "(benchmarks/seed_study.py summary --publish).",
+                                     "No seed study is available for this study (benchmarks/seed_study.py summary "
+                                     "--publish)."))))
         appendix.append(TABLE(ri.tables["truth"]))
 
     for seq in (blocks, appendix):

@@ -26,7 +26,8 @@ from pipeline.config import UserError, code_list, load_params
 from pipeline.report import disclosure, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
-CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity")
+CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity",
+              "seed_study")
 REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
 DEFAULT_MIN_CELL = disclosure.MIN_CELL
@@ -212,6 +213,8 @@ def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[di
         out["robustness"] = tables.robustness_table(prot["robustness"], lang, _units(eff), min_cell)
     if meta.get("synthetic") and "truth" in prot:
         out["truth"] = tables.truth_table(prot["truth"], lang, _units(eff))
+    if meta.get("synthetic") and "seed_study" in prot:
+        out["seed_study"] = tables.seed_study_table(prot["seed_study"], lang, _units(eff))
     return out, sub_names
 
 

@@ -69,6 +69,7 @@ def main(params_path: str = "params.yaml") -> None:
     write_parquet(out.cohort_record, truth / "cohort_record.parquet")
     write_parquet(out.truth_monthly, truth / "truth_monthly.parquet")
     write_parquet(out.truth_yearly, truth / "truth_yearly.parquet")
+    write_parquet(out.truth_persons, truth / "truth_persons.parquet")
     write_json({"synthetic": True, "headline": out.truth_headline, "calibration": out.calibration}, truth / "truth_headline.json")
     print(f"synthesize: {len(out.dream):,} persons; truth in {truth}/truth_headline.json")
     for study, h in out.truth_headline.items():

@@ -151,6 +151,37 @@ def truth_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFr
 
 
 YEARLY_OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "employed")
+POST_MONTHS = np.arange(0, int(EVENT_TIMES[-1]) + 1)
+POST_YEARS = (1, 2, 3)
+
+
+def person_effects(S: Setup, y0: dict, y1: dict, treated: pd.DataFrame, pnr: np.ndarray) -> pd.DataFrame:
+    """Each treated row's own effect Y(1) - Y(0), one row per (PNR, reference month, outcome): columns
+    ``m0..m36`` (event months after the reference date) and ``yr1..yr3`` (the yearly 'at least one month'
+    indicators, outcomes in YEARLY_OUTCOMES); NaN where censored. Averaging these over exactly the treated
+    persons an estimator uses (the matched ones, within a subgroup) gives its estimand's true value."""
+    pos = treated["pos"].to_numpy()
+    cols0 = (treated["ref_month"].to_numpy() - S.out_first).astype(np.int64)
+    parts = []
+    for oc in OUTCOMES:
+        v0, v1 = _event_values(y0[oc], pos, cols0), _event_values(y1[oc], pos, cols0)
+        post = slice(36, 36 + len(POST_MONTHS))
+        d = pd.DataFrame((v1[:, post] - v0[:, post]).astype(np.float32), columns=[f"m{e}" for e in POST_MONTHS])
+        for k in POST_YEARS:
+            sl = slice(12 * (k - 1) + 36, 12 * (k - 1) + 48)
+            if oc in YEARLY_OUTCOMES:
+                a0, a1 = v0[:, sl], v1[:, sl]
+                ok = ~np.isnan(a0[:, 0]) & ~np.isnan(a1[:, 0])
+                e = np.nanmax(np.nan_to_num(a1, nan=0), 1) - np.nanmax(np.nan_to_num(a0, nan=0), 1)
+                d[f"yr{k}"] = np.where(ok, e, np.nan).astype(np.float32)
+            else:
+                d[f"yr{k}"] = np.float32(np.nan)
+        d.insert(0, "outcome", oc)
+        d.insert(0, "ref_month", treated["ref_month"].to_numpy())
+        d.insert(0, "PNR", pnr)
+        d.insert(0, "study", treated["study"].to_numpy())
+        parts.append(d)
+    return pd.concat(parts, ignore_index=True)
 
 
 def yearly_sums(S: Setup, pop: Population, y0: dict, y1: dict, treated: pd.DataFrame,
@@ -412,6 +443,7 @@ class Output:
     truth_monthly: pd.DataFrame
     truth_yearly: pd.DataFrame
     truth_headline: dict
+    truth_persons: pd.DataFrame
     calibration: dict
 
 
@@ -443,7 +475,7 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     chunk = int(S.cfg.get("chunk_persons", 50_000))
     week_pos = S.week_month - S.out_first
     dream = np.zeros((n, len(S.weeks)), dtype=np.uint16)
-    eind, bef, recs, tsums, ysums, addresses = [], [], [], [], [], []
+    eind, bef, recs, tsums, ysums, addresses, peffects = [], [], [], [], [], [], []
     for lo in tqdm(range(0, n, chunk), desc="synthesize", unit="chunk", disable=not progress):
         idx = np.arange(lo, min(lo + chunk, n))
         sub = pop.subset(idx)
@@ -477,6 +509,7 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
             tr_local = tr.assign(pos=np.arange(len(tr)))
             tsums.append(truth_sums(S, sub.subset(pos), y0, y1, tr_local))
             ysums.append(yearly_sums(S, sub.subset(pos), y0, y1, tr_local))
+            peffects.append(person_effects(S, y0, y1, tr_local, sub.pnr[pos]))
         rec["PNR"] = sub.pnr[rec["pos"].to_numpy()]
         recs.append(rec.drop(columns="pos"))
 
@@ -491,6 +524,9 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     record = pd.concat(recs, ignore_index=True)
     record["ref_month"] = index_to_yyyymm(record["ref_month"].to_numpy())
     record = record.sort_values(["study", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
+    pe = pd.concat(peffects, ignore_index=True)
+    pe["ref_month"] = index_to_yyyymm(pe["ref_month"].to_numpy())
+    pe = pe.sort_values(["study", "outcome", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
 
     dream_df = pd.DataFrame(dream, columns=S.weeks, copy=False)
     dream_df.insert(0, "PNR", pop.pnr)
@@ -510,4 +546,4 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     bef_df = pd.concat(bef, ignore_index=True) if bef else None
     return Output(dream=dream_df, eindkomst=eind_df, bef=bef_df, uddannelse=udd.sort_values("PNR").reset_index(drop=True),
                   omraader=omr, adresser=addr, program=prog, cohort_record=record, truth_monthly=tm, truth_yearly=ty,
-                  truth_headline=head, calibration=cal)
+                  truth_headline=head, truth_persons=pe, calibration=cal)
