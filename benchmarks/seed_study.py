@@ -88,7 +88,10 @@ def run_seed(seed: int, overrides: list[str]) -> pd.DataFrame:
                          "seconds": round(secs, 1)})
         head = json.loads(Path(tmp, "reports", "copenhagen_2015", "data", "headline.json").read_text())
         rows[0]["treated_share"], rows[0]["comparison_share"] = head["treated_share"], head["comparison_share"]
-    return pd.DataFrame(rows)
+        # every estimate against its truth (all outcomes, subgroups and estimators), for coverage row by row
+        every = pd.concat([pd.read_csv(Path(tmp, "reports", s, "data", "truth.csv")).assign(study=s, seed=seed)
+                           for s in sorted({h[0] for h in HEADLINES.values()})], ignore_index=True)
+    return pd.DataFrame(rows), every
 
 
 def summarise(res: pd.DataFrame) -> pd.DataFrame:
@@ -153,10 +156,11 @@ def main(argv: list[str]) -> None:
     first = int(pos[1]) if len(pos) > 1 else 1
     parallel = int(pos[2]) if len(pos) > 2 else 2
     seeds = list(range(first, first + n))
-    frames = []
+    frames, everies = [], []
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        for df in pool.map(lambda s: run_seed(s, overrides), seeds):
+        for df, every in pool.map(lambda s: run_seed(s, overrides), seeds):
             frames.append(df)
+            everies.append(every)
             r = df.iloc[0]
             print(f"seed {int(r.seed)}: " + "; ".join(f"{x.headline} {x.estimate:+.4f} (SE {x.se:.4f}, truth {x.truth:+.4f})"
                                                      for x in df.itertuples()) + f"  [{r.seconds:.0f} s]", flush=True)
@@ -165,6 +169,7 @@ def main(argv: list[str]) -> None:
     out.mkdir(exist_ok=True)
     tag = "_fixed_knobs" if fixed else ""
     res.to_csv(out / f"seed_study{tag}_{first}.csv", index=False)
+    pd.concat(everies, ignore_index=True).to_csv(out / f"seed_study_every{tag}_{first}.csv", index=False)
     summary = summarise(res)
     summary.to_csv(out / f"seed_study{tag}_{first}_summary.csv", index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
