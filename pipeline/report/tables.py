@@ -437,6 +437,37 @@ def truth_table(truth: pd.DataFrame, lang: str = "da", units: dict | None = None
                  sections=sections, widths=widths)
 
 
+def subgroup_balance_table(balance: pd.DataFrame, lang: str = "da", threshold: float = 0.1) -> Table:
+    """Balance within each reported subgroup (matching is exact on the subgroup, so each has its own matched
+    comparison): the largest absolute SMD over the covariates before and after matching, the covariate that
+    has it, and how many covariates exceed ``threshold`` after matching. The propensity score itself is left out."""
+    da = lang == "da"
+    b = balance[balance["covariate"] != "distance"].assign(abs_smd=lambda d: d["smd"].abs())
+    rows, data = [], []
+    for sg, d in b.groupby("subgroup", sort=False):
+        before, after = d[d["sample"] == "unmatched"], d[d["sample"] == "matched"]
+        if after.empty:
+            continue
+        worst = after.loc[after["abs_smd"].idxmax()]
+        over = int((after["abs_smd"] > threshold).sum())
+        rows.append([labels.subgroup(sg, lang), fmt.num(before["abs_smd"].max(), 2, lang),
+                     fmt.num(worst["abs_smd"], 2, lang), labels.covariate(worst["covariate"], lang),
+                     f"{over} / {len(after)}"])
+        data.append({"subgroup": sg, "smd": float(worst["abs_smd"]), "covariate": worst["covariate"]})
+    header = (["Delgruppe", "Største |SMD| før", "Største |SMD| efter", "Variabel", f"|SMD| > {fmt.num(threshold, 1, lang)} efter"]
+              if da else ["Subgroup", "Largest |SMD| before", "Largest |SMD| after", "Covariate",
+                          f"|SMD| > {fmt.num(threshold, 1, lang)} after"])
+    notes = [("Matchningen er eksakt på delgruppen, så hver delgruppe har sin egen matchede sammenligningsgruppe. "
+              "Tabellen viser balancen inden for hver delgruppe: den største absolutte standardiserede forskel (SMD) "
+              "over baggrundsvariablene før og efter matchning og antallet af variable med |SMD| over "
+              f"{fmt.num(threshold, 1, lang)}." if da else
+              "Matching is exact on the subgroup, so each subgroup has its own matched comparison group. The table shows "
+              "the balance within each subgroup: the largest absolute standardised mean difference (SMD) over the "
+              f"covariates before and after matching and the number of covariates with |SMD| above {threshold}.")]
+    return Table("balance_subgroups", "Balance inden for delgrupperne" if da else "Balance within the subgroups", header,
+                 rows, ["l", "r", "r", "l", "r"], pd.DataFrame(data), notes, widths=[1.0, 0, 0, 1.4, 0])
+
+
 def seed_study_table(seed: pd.DataFrame, lang: str = "da", units: dict | None = None) -> Table:
     """Synthetic data: bias, spread, coverage and power of the study's headline results over the seed study's
     simulated worlds (benchmarks/seed_study.py; one row per headline)."""

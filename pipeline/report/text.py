@@ -701,6 +701,26 @@ def build_document(ri: ReportInputs) -> dict:
     blocks.append(P(esc(bal_txt)))
     if "balance" in ri.tables:
         blocks.append(TABLE(ri.tables["balance"]))
+    if "balance_subgroups" in ri.tables:
+        sb = ri.tables["balance_subgroups"].data
+        worst = sb.loc[sb["smd"].idxmax()] if len(sb) else None
+        if worst is not None:
+            blocks.append(P(esc(_t(
+                lang, "Resultaterne for delgrupper sammenligner kun personer inden for samme delgruppe. Inden for "
+                      f"delgrupperne er den største standardiserede forskel efter matchning {fmt.num(worst['smd'], 2, lang)} "
+                      f"({labels.lc(labels.subgroup(worst['subgroup'], lang))}, "
+                      f"{labels.lc(labels.covariate(worst['covariate'], lang))})"
+                      + (" – under grænsen på 0,1." if worst["smd"] < 0.1 else
+                         "; delgruppernes resultater hviler derfor på en lidt svagere balance end resultatet for hele "
+                         "målgruppen."),
+                "Subgroup results compare persons within the same subgroup only. Within the subgroups the largest "
+                f"standardised difference after matching is {fmt.num(worst['smd'], 2, lang)} "
+                f"({labels.lc(labels.subgroup(worst['subgroup'], lang))}, "
+                f"{labels.lc(labels.covariate(worst['covariate'], lang))})"
+                + (" – below the threshold of 0.1." if worst["smd"] < 0.1 else
+                   "; the subgroup results therefore rest on somewhat weaker balance than the result for the whole "
+                   "target group.")))))
+            blocks.append(TABLE(ri.tables["balance_subgroups"]))
     if "love_plot" in ri.figures:
         blocks.append(FIG(ri.figures["love_plot"], "92%"))
     if "overlap" in ri.figures:

@@ -116,6 +116,9 @@ def main(params_path: str = "params.yaml") -> None:
         bal = pd.read_csv(Path("data/matched") / f"{study}_balance.csv")
         write_csv(bal[["covariate", "sample", "mean_treated", "mean_control", "smd", "var_ratio", "ecdf_mean", "ecdf_max",
                        "n_treated", "n_control"]], out / "balance.csv")
+        sub_bal = Path("data/matched") / f"{study}_balance_subgroups.csv"
+        if sub_bal.exists():
+            write_csv(pd.read_csv(sub_bal), out / "balance_subgroups.csv")
         ov = pd.read_csv(Path("data/matched") / f"{study}_overlap.csv")
         write_csv(ov, out / "overlap.csv")
         flow = pd.read_csv(Path("data/cohorts") / f"{study}_flow.csv")

@@ -27,7 +27,7 @@ from pipeline.report import disclosure, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
 CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity",
-              "seed_study")
+              "seed_study", "balance_subgroups")
 REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
 DEFAULT_MIN_CELL = disclosure.MIN_CELL
@@ -206,6 +206,8 @@ def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[di
     if "balance" in prot:
         out["balance"] = tables.balance_table(prot["balance"], lang, min_cell,
                                               tables.suppressed_mask(inputs["balance"], prot["balance"]))
+    if "balance_subgroups" in prot:
+        out["balance_subgroups"] = tables.subgroup_balance_table(prot["balance_subgroups"], lang)
     if "cohort_flow" in prot:
         out["cohort_flow"] = tables.cohort_flow_table(prot["cohort_flow"], lang, min_cell,
                                                       tables.suppressed_mask(inputs["cohort_flow"], prot["cohort_flow"]))
