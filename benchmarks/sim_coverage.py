@@ -45,7 +45,7 @@ from pipeline.config import code_list, study_estimation  # noqa: E402
 from pipeline.estimators import evaluation as ev  # noqa: E402
 from pipeline.estimators.did import matched_did  # noqa: E402
 from pipeline.matching import match  # noqa: E402
-from pipeline.matching.study import matching_data  # noqa: E402
+from pipeline.matching.study import matching_data, study_distance  # noqa: E402
 from pipeline.panel.build import build_panel  # noqa: E402
 from pipeline.synth.generate import generate  # noqa: E402
 
@@ -77,7 +77,8 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
     data, _ = matching_data(coh, mcfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = match(data, "treated", mcfg["covariates"], caliper=mcfg["caliper"], exact=mcfg["exact"], random_state=seed)
+        res = match(data, "treated", mcfg["covariates"], distance=study_distance(data, mcfg), caliper=mcfg["caliper"],
+                    exact=mcfg["exact"], random_state=seed)
     matched = res.matched_data()
     units = matched[UNIT_COLS].assign(weights=matched["weights"].to_numpy(), pair=matched["subclass"].astype("int64").to_numpy())
     h = st["headline"]

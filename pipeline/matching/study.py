@@ -46,3 +46,34 @@ def age_groups(age: pd.Series, lower_edges: list[int]) -> pd.Series:
     idx = pd.Series(age).to_numpy()
     pos = np.searchsorted(np.asarray(edges), idx, side="right")
     return pd.Series(np.asarray(labels, dtype=object)[pos], index=age.index, name="age_group")
+
+
+def propensity_within(data: pd.DataFrame, covariates: list[str], by: list[str], treatment: str = "treated",
+                      link: str = "logit") -> np.ndarray:
+    """Propensity score fitted separately within each group of ``by`` (e.g. the origin group a report shows
+    results for): every coefficient may differ between the groups, so the score balances the covariates
+    within each group, not only on average over them. With exact matching on ``by`` this is matching
+    within each reporting subgroup on that subgroup's own propensity model (re-matching within it)."""
+    from pipeline.matching.design import ps_design
+    from pipeline.matching.distance import fit_propensity
+
+    score = np.full(len(data), np.nan)
+    treat = data[treatment].to_numpy()
+    for _, rows in data.groupby(by, sort=True, observed=True).indices.items():
+        sub = data.iloc[rows]
+        t = treat[rows]
+        if t.min() == t.max():          # one side only: nobody in the group can be matched; any score will do
+            score[rows] = float(t[0])
+            continue
+        X, names = ps_design(sub, covariates)
+        score[rows] = fit_propensity(X, t.astype(float), names, link).score
+    return score
+
+
+def study_distance(data: pd.DataFrame, cfg: dict, treatment: str = "treated") -> str | np.ndarray:
+    """The ``distance`` argument of :func:`pipeline.matching.match` for the params block ``cfg``: the
+    propensity score within the groups of ``cfg['propensity_within']`` when given, else ``cfg['distance']``."""
+    distance = cfg.get("distance", "glm")
+    if distance == "glm" and cfg.get("propensity_within"):
+        return propensity_within(data, cfg["covariates"], list(cfg["propensity_within"]), treatment)
+    return distance

@@ -17,7 +17,7 @@ from pipeline.atomic import atomic_write, write_csv, write_json, write_parquet
 from pipeline.config import load_params
 from pipeline.matching import love_plot, match, overlap_plot
 from pipeline.estimators.evaluation import SUBGROUP_RULES
-from pipeline.matching.study import matching_data
+from pipeline.matching.study import matching_data, study_distance
 
 
 def binned_scores(score: np.ndarray, treated: np.ndarray, weights: np.ndarray, bins: int = 20) -> pd.DataFrame:
@@ -53,7 +53,7 @@ def subgroup_balance(res, subgroups: list[str]) -> pd.DataFrame:
 
 def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int) -> dict:
     data, pooled = matching_data(cohorts, cfg)
-    res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"), distance=cfg.get("distance", "glm"),
+    res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"), distance=study_distance(data, cfg),
                 ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)), caliper=cfg.get("caliper"),
                 exact=cfg.get("exact"), m_order=cfg.get("m_order"), random_state=seed)
     matched = res.matched_data()

@@ -312,7 +312,7 @@ def calibrate(S: Setup, pop: Population, params: dict) -> tuple[Knobs, dict]:
     report = {}
     if not cfg.get("calibrate", False):
         return knobs, report
-    limit = int(cfg.get("calibration_max_persons", 60000))
+    limit = int(cfg.get("calibration_max_persons", 35000))
     tg = cfg["targets"]
     plan = []
     if "copenhagen_2015" in tg and "copenhagen_2015" in S.studies:
