@@ -2,7 +2,9 @@
 
 Per table: read the file(s) in chunks, rename the extract's own column names onto the canonical ones
 (``mapping``: {name in the file: canonical name}), convert DREAM week columns to small integers, and
-validate the result against the table's schema. Library code: returns DataFrames, writes nothing.
+validate the result against the table's schema, then run the checks over the whole table and between
+tables (pipeline/registers/cross_checks.py). Library code: returns DataFrames, writes nothing (warnings
+go to stderr).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import pandas as pd
 
 from pipeline.calendar import parse_week_column, weeks_in_iso_year
 from pipeline.config import UserError
-from pipeline.registers.readers import read_chunks
+from pipeline.registers import cross_checks
+from pipeline.registers.readers import check_unique_columns, read_chunks
 from pipeline.registers.validate import (check_with, format_failures, hidden_columns, load_schema, merge_summaries,
-                                         required_columns, validate)
+                                         required_columns, shown_value, shown_values, validate)
 
 YEARLY_WEEK = re.compile(r"^y_(\d{1,2})$")
 
@@ -30,11 +33,17 @@ def apply_mapping(df: pd.DataFrame, mapping: dict | None, source: str) -> pd.Dat
         return df
     missing = [k for k in mapping if k not in df.columns]
     if missing:
-        shown = ", ".join(sorted(map(str, missing))[:5])
-        have = ", ".join(sorted(map(str, df.columns))[:8])
+        shown = ", ".join(map(shown_value, sorted(map(str, missing))[:5]))
+        have = ", ".join(map(shown_value, sorted(map(str, df.columns))[:8]))
         raise UserError(f"{source}: column mapping names column(s) {shown} that the file does not have "
                         f"(rule: every key of data.columns must be a column of the file; the file has e.g. {have})")
-    return df.rename(columns={k: v for k, v in mapping.items()})
+    out = df.rename(columns={k: v for k, v in mapping.items()})
+    if not out.columns.is_unique:       # e.g. {koen: KOEN} for a file that also has a column KOEN
+        try:
+            check_unique_columns(source, out.columns)
+        except UserError as err:
+            raise UserError(f"{err} (after the column mapping data.columns)") from None
+    return out
 
 
 def _week_names(columns: Iterable[str], source: str, year: int | None) -> dict[str, str]:
@@ -59,10 +68,15 @@ def _week_names(columns: Iterable[str], source: str, year: int | None) -> dict[s
     if bad:
         rule = (f"y_WW with an ISO week of {year} (1-{weeks_in_iso_year(year)})" if year is not None
                 else "y_YYWW with a two-digit year and an ISO week that exists in that year")
-        raise UserError(f"{source}: invalid week column name(s) {', '.join(bad[:5])}"
+        raise UserError(f"{source}: invalid week column name(s) {', '.join(map(shown_value, bad[:5]))}"
                         f"{' and more' if len(bad) > 5 else ''} ({len(bad)} column(s); rule: {rule})")
     if not out:
         raise UserError(f"{source}: no DREAM week columns (rule: columns named y_YYWW, or y_WW in yearly files)")
+    if len(set(out.values())) < len(out):     # e.g. y_1601 and Y_1601, or y_1 and y_01 in a yearly file
+        try:
+            check_unique_columns(source, out.values())
+        except UserError as err:
+            raise UserError(f"{err} (week columns, as ISO weeks)") from None
     return out
 
 
@@ -74,14 +88,14 @@ def _codes_to_uint16(col: pd.Series, name: str, source: str) -> np.ndarray:
         bad = s.notna() & v.isna()
         if bad.any():
             raise UserError(f"{source}: column {name}, rule wrong type: a benefit code must be a whole number or blank: "
-                            f"{int(bad.sum()):,} offending row(s); e.g. {', '.join(pd.unique(s[bad].astype(str))[:5])}")
+                            f"{int(bad.sum()):,} offending row(s); e.g. {', '.join(shown_values(pd.unique(s[bad])))}")
         arr = v.to_numpy(dtype=float, na_value=np.nan)
     else:
         arr = col.to_numpy(dtype=float, na_value=np.nan)
     arr = np.where(np.isnan(arr), 0, arr)
     bad = (arr != np.round(arr)) | (arr < 0) | (arr > 999)
     if bad.any():
-        vals = ", ".join(map(lambda x: f"{x:g}", pd.unique(arr[bad])[:5]))
+        vals = ", ".join(shown_values(f"{x:g}" for x in pd.unique(arr[bad])[:5]))
         raise UserError(f"{source}: column {name}, rule a DREAM code is a whole number 0-999 (blank = no benefit): "
                         f"{int(bad.sum()):,} offending row(s); e.g. {vals}")
     return arr.astype(np.uint16)
@@ -128,6 +142,10 @@ def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_
         if len(np.unique(pnr)) < len(pnr):
             raise UserError(f"{path}: column PNR, rule one row per person: {len(pnr) - len(np.unique(pnr)):,} duplicate row(s); "
                             "values not shown (identifier column)")
+    if any(yearly_files):
+        seen = [w for _, ws, _ in parts for w in ws]
+        if len(set(seen)) < len(seen):
+            check_unique_columns(source, seen)       # two yearly files of the same year
     all_pnr = np.unique(np.concatenate([p for p, _, _ in parts]))
     if not any(yearly_files):
         total = sum(len(p) for p, _, _ in parts)
@@ -153,11 +171,13 @@ def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_
             start += len(mat)
     df = pd.DataFrame(matrix, columns=weeks, copy=False)
     df.insert(0, "PNR", all_pnr.astype(np.int64))
+    valid = None
     if _codes_known(matrix):      # the code-list rule holds: pandera checks the rest (same result, faster)
-        valid, summary = check_with(_dream_schema_without_code_check(), df)
-        if summary is None:
-            return valid
-    return validate(df, "dream", source)
+        valid, _summary = check_with(_dream_schema_without_code_check(), df)
+    if valid is None:
+        valid = validate(df, "dream", source)
+    cross_checks.dream_finished(source, weeks)
+    return valid
 
 
 def _codes_known(matrix: np.ndarray, rows: int = 50_000) -> bool:
@@ -270,6 +290,7 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
         col.unique = False
     source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
     key_parts: dict[tuple, list] = {tuple(k): [] for k in keys}
+    facts = cross_checks.TableFacts(table, source, hidden_columns(schema))
     n_rows = 0
     problems = []
     for path in paths:
@@ -289,6 +310,7 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
                 continue
             for k in keys:
                 key_parts[tuple(k)].append({c: valid[c].to_numpy() for c in k})
+            facts.add(valid)
             yield valid
     if n_rows == 0:
         raise UserError(f"{source}: the file has no rows")
@@ -301,6 +323,7 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
             what = "values not shown (identifier column)" if set(k) & hidden else ""
             raise UserError(f"{source}: column(s) {', '.join(k)}, rule rows must be unique on the key: "
                             f"{dups:,} duplicate row(s); {what}".rstrip("; "))
+    facts.finish()        # checks over the whole table and between tables (cross_checks.py)
 
 
 def ingest_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> pd.DataFrame:

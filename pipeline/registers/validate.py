@@ -3,12 +3,15 @@
 Failures become one UserError that names the file, and for each broken rule the column, the rule, the
 number of offending rows and up to five offending values. Values of identifier or sensitive columns
 (schema description starting with "[identifier]" or "[sensitive]") are never shown, nor are whole rows.
+Every value quoted in a message goes through ``shown_value``: missing values read 'missing', infinities
+'inf'/'-inf', and anything longer than ``MAX_VALUE_CHARS`` characters is cut (ending in '…').
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -17,6 +20,41 @@ from pipeline.registers import checks  # noqa: F401  (registers the custom check
 
 TABLES = ("bef", "dream", "eindkomst", "uddannelse", "omraader", "adresser", "program")
 MAX_EXAMPLES = 5
+MAX_VALUE_CHARS = 40
+
+
+def shown_value(value, width: int = MAX_VALUE_CHARS) -> str:
+    """A value as quoted in a message: 'missing' for None/NaN/NA/NaT, 'inf'/'-inf', dates without a midnight
+    time, and at most ``width`` characters (a longer value is cut and ends in '…')."""
+    if value is None:
+        return "missing"
+    try:
+        if pd.isna(value):
+            return "missing"
+    except (TypeError, ValueError):        # not a scalar
+        pass
+    if isinstance(value, (float, np.floating)) and np.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        ts = pd.Timestamp(value)
+        text = ts.strftime("%Y-%m-%d") if ts == ts.normalize() else str(ts)
+    elif isinstance(value, (bytes, bytearray)):
+        text = bytes(value[: width * 4]).decode("utf-8", errors="replace")
+    else:
+        text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def shown_values(values, limit: int = MAX_EXAMPLES, width: int = MAX_VALUE_CHARS) -> list[str]:
+    """Up to ``limit`` distinct quoted forms (``shown_value``) of ``values``, in order of first appearance."""
+    out: list[str] = []
+    for v in values:
+        text = shown_value(v, width)
+        if text not in out:
+            out.append(text)
+            if len(out) == limit:
+                break
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -50,9 +88,16 @@ def _describe_rule(check: str) -> str:
 def summarize_failures(failures: pd.DataFrame) -> pd.DataFrame:
     """Pandera failure cases -> one row per (column, check): number of offending rows and a few values."""
     failures = failures.copy()
-    failures["column"] = failures["column"].astype(str)
-    failures["check"] = failures["check"].astype(str)
-    # a missing value that blocks conversion to an integer type is reported as a missing value
+    # failures of the whole frame have no column: label them "None" (pandas keeps None/NaN missing through
+    # astype(str), and groupby would drop them)
+    for name in ("column", "check"):
+        col = failures[name].astype(object)
+        failures[name] = col.where(col.notna(), "None").astype(str)
+    # a missing value that blocks conversion to an integer type is reported as a missing value, and the
+    # column's dtype check then fails only as a consequence of the failed conversion
+    conversion = failures["check"].str.startswith("coerce_dtype")
+    converted_badly = set(failures.loc[conversion, "column"])
+    failures = failures[~(failures["check"].str.startswith("dtype(") & failures["column"].isin(converted_badly))]
     missing_conv = failures["check"].str.startswith("coerce_dtype") & failures["failure_case"].isna()
     failures.loc[missing_conv, "check"] = "not_nullable"
     # when a column's values cannot be converted, its other rule failures are only consequences of that
@@ -61,8 +106,12 @@ def summarize_failures(failures: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (column, check), grp in failures.groupby(["column", "check"], sort=True):
         n_rows = grp["index"].nunique() if grp["index"].notna().any() else len(grp)
-        rows.append({"column": column, "check": check, "n_rows": int(n_rows),
-                     "examples": list(pd.unique(grp["failure_case"].astype(str)))[:MAX_EXAMPLES]})
+        cases = grp["failure_case"]
+        try:
+            cases = pd.unique(cases)       # distinct values first: a column may fail on millions of rows
+        except TypeError:                  # unhashable failure cases
+            cases = cases.to_numpy()
+        rows.append({"column": column, "check": check, "n_rows": int(n_rows), "examples": shown_values(cases)})
     return pd.DataFrame(rows, columns=["column", "check", "n_rows", "examples"])
 
 
@@ -85,11 +134,12 @@ def format_failures(summary: pd.DataFrame, source: str, table: str, hidden: set[
     for r in summary.itertuples(index=False):
         rule = _describe_rule(r.check)
         if r.check == "column_in_dataframe":
-            lines.append(f"  - column {', '.join(sorted(r.examples))}: {rule}")
+            lines.append(f"  - column {', '.join(sorted(shown_value(e) for e in r.examples))}: {rule}")
             continue
         keyish = r.column in hidden or r.check == "multiple_fields_uniqueness" or r.column in ("None", "nan")
-        shown = "values not shown (identifier or sensitive column)" if keyish else "e.g. " + ", ".join(r.examples)
-        label = r.column if r.column not in ("None", "nan") else "(whole row)"
+        shown = ("values not shown (identifier or sensitive column)" if keyish
+                 else "e.g. " + ", ".join(shown_value(e) for e in r.examples))
+        label = shown_value(r.column) if r.column not in ("None", "nan") else "(whole row)"
         lines.append(f"  - column {label}, rule {rule}: {r.n_rows:,} offending row(s); {shown}")
     return "\n".join(lines)
 
