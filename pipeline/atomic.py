@@ -1,32 +1,138 @@
 """Atomic output writing: write to a temporary file in the target folder, then rename.
 
-A failed stage therefore never leaves a half-written table behind.
+A failed stage therefore never leaves a half-written table behind, and the previous version of the file stays
+as it was. Inside :func:`batch` the renames wait until every file of the batch is written, so a stage that
+fails half-way (a design check, a full disk) leaves all of its previous outputs intact, not only the file it
+was writing.
+
+An operating-system error while writing (disk full, quota, read-only folder or file, a path component that is
+a file) is raised as :class:`WriteError`, a :class:`pipeline.config.UserError` reported as the one line
+``cannot write <path>: <reason>``; the temporary file is removed first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno as _errno
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.config import UserError
 
-def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path:
-    """Call ``writer(tmp_path)`` and move the result to ``path`` only if it succeeds."""
-    path = Path(path)
+# errno values that mean "the output cannot be written here" (environment, not a bug)
+ENVIRONMENT_ERRNOS = frozenset(getattr(_errno, n) for n in (
+    "ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "ENOTDIR", "EISDIR", "EEXIST", "EFBIG", "EMLINK", "ENAMETOOLONG",
+    "ETXTBSY", "EIO") if hasattr(_errno, n))
+
+
+def os_error_number(err: BaseException) -> int | None:
+    """The errno of an OSError; also for errors re-raised by C++ libraries (pyarrow) that only say
+    ``[Errno 28] No space left on device`` in their message."""
+    if isinstance(err, OSError) and isinstance(err.errno, int):
+        return err.errno
+    m = re.search(r"\[Errno (\d+)\]", str(err))
+    return int(m.group(1)) if m else None
+
+
+def os_error_reason(err: BaseException) -> str:
+    """A short reason: the system's text for the errno ('No space left on device'), else the message."""
+    num = os_error_number(err)
+    if num is not None:
+        return os.strerror(num)
+    if isinstance(err, OSError) and err.strerror:
+        return " ".join(str(err.strerror).split())[:200]
+    return " ".join(str(err).split())[:200] or type(err).__name__
+
+
+class WriteError(UserError):
+    """An output file could not be written (disk full, read-only, no permission): ``cannot write <path>: <reason>``."""
+
+    def __init__(self, path: str | os.PathLike, reason: str, errno: int | None = None):
+        self.path, self.reason, self.errno = Path(path), reason, errno
+        super().__init__(f"cannot write {self.path}: {reason}")
+
+
+def _write_error(path: Path, err: BaseException) -> WriteError:
+    return WriteError(path, os_error_reason(err), os_error_number(err))
+
+
+def _remove(tmp: str | None) -> None:
+    """Remove a temporary file; never raises (the original error is the one to report)."""
+    if tmp:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+class _Batch(threading.local):
+    def __init__(self):
+        self.pending: list[tuple[str, Path]] | None = None
+
+
+_batch = _Batch()
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Write several outputs all-or-nothing: files written inside the block are renamed into place only when
+    the whole block succeeds; on any exception every temporary file is removed and the previous outputs stay.
+    Nested blocks join the outer one."""
+    if _batch.pending is not None:
+        yield
+        return
+    _batch.pending = pending = []
+    try:
+        yield
+    except BaseException:
+        _batch.pending = None
+        for tmp, _ in pending:
+            _remove(tmp)
+        raise
+    _batch.pending = None
+    for i, (tmp, path) in enumerate(pending):
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            for t, _ in pending[i:]:
+                _remove(t)
+            raise _write_error(path, err) from None
+
+
+def _commit(tmp: str, path: Path) -> None:
+    os.chmod(tmp, 0o644)
+    if _batch.pending is not None:
+        _batch.pending.append((tmp, path))
+    else:
+        os.replace(tmp, path)
+
+
+def _make_temp(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    return tmp
+
+
+def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result to ``path`` only if it succeeds (inside :func:`batch`:
+    when the batch succeeds). An operating-system error raises :class:`WriteError`; the temporary file is
+    removed in every case of failure."""
+    path = Path(path)
+    tmp = None
     try:
+        tmp = _make_temp(path)
         writer(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _commit(tmp, path)
+    except BaseException as err:
+        _remove(tmp)
+        if isinstance(err, OSError) or (os_error_number(err) is not None and not isinstance(err, UserError)):
+            raise _write_error(path, err) from None
         raise
     return path
 
@@ -57,14 +163,16 @@ def write_json(obj, path: str | os.PathLike) -> Path:
 class ParquetStream:
     """Write a Parquet file chunk by chunk; the file appears under its name only when ``close()`` succeeds.
 
-    Use as a context manager: on an exception the temporary file is removed and nothing is left behind.
+    Use as a context manager: on an exception (also one raised by ``close()`` itself, e.g. a full disk while
+    the last row group is flushed) the temporary file is removed and nothing is left behind.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
+        try:
+            self.tmp = _make_temp(self.path)
+        except OSError as err:
+            raise _write_error(self.path, err) from None
         self.writer = None
         self.rows = 0
 
@@ -73,24 +181,41 @@ class ParquetStream:
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pandas(df, preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
-        self.writer.write_table(table.cast(self.writer.schema))
+        try:
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+            self.writer.write_table(table.cast(self.writer.schema))
+        except BaseException as err:
+            if isinstance(err, OSError) or os_error_number(err) is not None:
+                self.abort()
+                raise _write_error(self.path, err) from None
+            raise
         self.rows += len(df)
 
     def close(self) -> Path:
         if self.writer is None:
+            self.abort()
             raise ValueError(f"{self.path}: no rows to write")
-        self.writer.close()
-        os.chmod(self.tmp, 0o644)
-        os.replace(self.tmp, self.path)
+        try:
+            self.writer.close()
+            self.writer = None
+            _commit(self.tmp, self.path)
+        except BaseException as err:
+            self.abort()
+            if isinstance(err, OSError) or os_error_number(err) is not None:
+                raise _write_error(self.path, err) from None
+            raise
         return self.path
 
     def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        if os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+        writer, self.writer = self.writer, None
+        try:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.close()
+        finally:
+            if _batch.pending is None or all(t != self.tmp for t, _ in _batch.pending):
+                _remove(self.tmp)
 
     def __enter__(self) -> "ParquetStream":
         return self

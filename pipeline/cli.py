@@ -7,13 +7,16 @@
     fremskudt validate                  # ingest only: read and validate the register files
 
 `dvc repro` runs the same stages with caching; use the command line for quick experiments. User mistakes
-(unknown study, bad parameter, invalid data) give a one-line error and exit code 2; `--debug` shows the
+(unknown study, bad parameter, invalid data, a design without treated or comparison persons) and an output that
+cannot be written (disk full, read-only folder: `cannot write <path>: <reason>`) give a one-line error and exit
+code 2; any other error a one-line message (at most 300 characters) and exit code 1; `--debug` shows the
 traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.atomic import WriteError, os_error_number, os_error_reason
 from pipeline.config import UserError, load_params
 
 STAGES = ["synthesize", "ingest", "panel", "cohorts", "match", "estimate", "report", "export"]
@@ -64,19 +68,36 @@ def effective_params(params_path: str, study: str | None, overrides: dict) -> tu
     if study:
         if study not in params.get("studies", {}):
             raise UserError(f"unknown study {study!r}; known studies: {', '.join(sorted(params.get('studies', {})))}")
-        per_study = {**params, "study": study, "studies": {study: params["studies"][study]}}
+        others = set(params["studies"]) - {study}
+        per_study = {**_without_keys(params, others), "study": study, "studies": {study: params["studies"][study]}}
     return params, per_study
+
+
+def _without_keys(node, names: set):
+    """A copy of the settings without the entries keyed by the studies in ``names`` (synth.effects,
+    estimation.subgroups, ...): the parameters of a single-study run name no other study."""
+    if isinstance(node, dict):
+        return {k: _without_keys(v, names) for k, v in node.items() if k not in names}
+    return node
 
 
 def run_stage(name: str, params: dict) -> None:
     module = importlib.import_module(f"pipeline.stages.{name}")
-    fd, tmp = tempfile.mkstemp(prefix=".params-", suffix=".yaml", dir=".")
-    os.close(fd)
-    try:
+    tmp = None
+    try:   # the effective parameters, in a temporary file in the working folder
+        fd, tmp = tempfile.mkstemp(prefix=".params-", suffix=".yaml", dir=".")
+        os.close(fd)
         Path(tmp).write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    except OSError as err:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise WriteError(Path(tmp).resolve() if tmp else Path.cwd(), os_error_reason(err), os_error_number(err)) from None
+    try:
         module.main(tmp)
     finally:
-        os.unlink(tmp)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def cmd_run(args) -> int:
@@ -148,7 +169,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
             return 1
-        print(f"fremskudt: internal error: {type(err).__name__}: {err} (run with --debug for the traceback)", file=sys.stderr)
+        from pipeline.stages.common import environment_error, missing_input, short_message
+
+        # disk full, quota, read-only or no permission outside pipeline.atomic; an input an earlier stage makes
+        msg = environment_error(err) or missing_input(err)
+        if msg:
+            print(f"fremskudt: error: {msg}", file=sys.stderr)
+            return 2
+        print(f"fremskudt: internal error: {short_message(f'{type(err).__name__}: {err}')} "
+              "(run with --debug for the traceback)", file=sys.stderr)
         return 1
 
 

@@ -19,23 +19,30 @@ class UserError(Exception):
 
 
 def load_params(path: str | Path = "params.yaml", overrides: dict | None = None) -> dict:
-    """Read params.yaml; ``overrides`` maps dotted keys ('synth.n_persons') to values."""
+    """Read params.yaml, apply ``overrides`` (dotted keys such as 'synth.n_persons' -> values) and validate
+    everything against the schema in :mod:`pipeline.settings` (types, ranges, allowed values, cross-field
+    rules, unknown keys with the closest valid name). Returns the settings as a plain dict with every default
+    filled in; a mistake raises :class:`UserError` naming the file, the setting and the rule."""
+    from pipeline.settings import apply_overrides, validate_params
+
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: parameter file not found")
-    with open(path, encoding="utf-8") as fh:
-        params = yaml.safe_load(fh)
-    for key, value in (overrides or {}).items():
-        node = params
-        *head, last = key.split(".")
-        for k in head:
-            if not isinstance(node.get(k), dict):
-                raise UserError(f"{path}: no parameter block {k!r} for override {key!r}")
-            node = node[k]
-        if last not in node:
-            raise UserError(f"{path}: unknown parameter {key!r}")
-        node[last] = value
-    return params
+    try:
+        with open(path, encoding="utf-8") as fh:
+            params = yaml.safe_load(fh)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = str(getattr(err, "problem", None) or "not valid YAML")[:120]
+        raise UserError(f"{path}: not valid YAML{where}: {problem}") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    if not isinstance(params, dict):
+        raise UserError(f"{path}: expected a mapping of settings, found {type(params).__name__}")
+    if overrides:
+        params = apply_overrides(params, overrides, str(path))
+    return validate_params(params, str(path))
 
 
 def study_params(params: dict, study: str | None = None) -> dict:

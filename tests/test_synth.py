@@ -93,7 +93,8 @@ def test_truth_tables(default_run):
 
 def test_person_effects_add_up_to_the_truth_tables(default_run):
     """Each treated row's own effect, averaged over all treated rows, is the aggregate truth (two independent
-    code paths over the same potential outcomes; float32 storage of the person effects: 1e-6)."""
+    code paths over the same potential outcomes; float32 storage of the person effects: 1e-6). The person
+    effects also cover target-group members outside both cohorts (role -1)."""
     pe = pd.read_parquet(default_run / "data/truth/truth_persons.parquet")
     tm = pd.read_parquet(default_run / "data/truth/truth_monthly.parquet")
     ty = pd.read_parquet(default_run / "data/truth/truth_yearly.parquet")
@@ -101,15 +102,17 @@ def test_person_effects_add_up_to_the_truth_tables(default_run):
     for study in ("copenhagen_2015", "jobgaranti_2017"):
         n_treated = int(record[(record.study == study) & (record.treated == 1)].shape[0])
         for oc in ("employed", "paid_hours", "subsidised_or_internship"):
-            p = pe[(pe.study == study) & (pe.outcome == oc)]
+            p = pe[(pe.study == study) & (pe.outcome == oc) & (pe.treated == 1)]
             assert len(p) == n_treated
             for e in (0, 12, 36):
                 t = tm[(tm.study == study) & (tm.subgroup == "all") & (tm.outcome == oc) & (tm.event_time == e)].iloc[0]
                 assert p[f"m{e}"].notna().sum() == t["n"]
                 assert p[f"m{e}"].mean() == pytest.approx(t["att"], abs=1e-6 * max(1, abs(t["y1"])))
-        p = pe[(pe.study == study) & (pe.outcome == "subsidised_or_internship")]
+        p = pe[(pe.study == study) & (pe.outcome == "subsidised_or_internship") & (pe.treated == 1)]
         t = ty[(ty.study == study) & (ty.subgroup == "all") & (ty.outcome == "subsidised_or_internship") & (ty.year == 1)].iloc[0]
         assert p["yr1"].notna().sum() == t["n"] and p["yr1"].mean() == pytest.approx(t["att"], abs=1e-6)
+    # national-pool members of Copenhagen's target group who never lived in a programme area: no effect
+    assert (pe.treated == -1).any()
 
 
 def test_effects_in_params_drive_the_truth(default_params):

@@ -25,9 +25,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
+from pipeline.calendar import index_to_yyyymm, week_to_yyyymm, yyyymm_to_index
 from pipeline.codes import DreamCodeLookup, load_dream_codes
 from pipeline.cohorts import target_groups as tg
+from pipeline.config import UserError
 
 LARGE_CITIES = {101: "hovedstad", 147: "hovedstad", 461: "storby", 751: "storby", 851: "storby"}
 ORIGIN_LABELS = {0: "dansk", 1: "vestlig_indvandrer", 2: "ikke_vestlig_indvandrer", 3: "efterkommer"}
@@ -47,6 +48,77 @@ def address_at(bef: pd.DataFrame, day: np.datetime64) -> pd.DataFrame:
     sub = bef.loc[ok, ["PNR", "AAR", "ADRESSE_ID", "KOM"]].assign(_since=since[ok])
     sub = sub.sort_values(["PNR", "_since", "AAR"], kind="stable")
     return sub.drop_duplicates("PNR", keep="last")[["PNR", "ADRESSE_ID", "KOM"]].reset_index(drop=True)
+
+
+TARGET_GROUPS = ("aktivitetsparat_30plus", "long_term_benefits")
+COMPARISONS = ("deprived_without_programme", "national_pool")
+
+
+class DesignError(UserError, ValueError):
+    """The study's design cannot be evaluated on these data (no target group, no treated or no comparison
+    persons, dates outside the data): one line naming the study, the step and the setting to change. A
+    UserError (the stage exits 2 without a traceback) and, for library callers, a ValueError."""
+
+
+def lookback_weeks(kind: str, cfg: dict) -> int:
+    """Weeks of DREAM before the reference month the target-group rule reads."""
+    return int(cfg["long_term_weeks"]) if kind == "long_term_benefits" else 4
+
+
+def describe_target_group(kind: str, cfg: dict) -> str:
+    """The target-group rule in words (for messages)."""
+    if kind == "aktivitetsparat_30plus":
+        return f"age 30-{cfg['max_age']} and aktivitetsparat kontanthjælp in at least 1 of the 4 weeks before the reference month"
+    if kind == "long_term_benefits":
+        cats = list(cfg.get("long_term_categories") or [])
+        shown = ", ".join(cats[:3]) + (f" and {len(cats) - 3} more" if len(cats) > 3 else "")
+        return (f"age {cfg['min_age']}-{cfg['max_age']} and on benefits ({shown}) in at least "
+                f"{float(cfg['long_term_share']):.0%} of the {cfg['long_term_weeks']} weeks before the reference month")
+    return repr(kind)
+
+
+def _months(values) -> str:
+    vals = sorted({int(v) for v in values})
+    return ", ".join(str(v) for v in vals[:6]) + (f" and {len(vals) - 6} more" if len(vals) > 6 else "")
+
+
+def check_dream_coverage(study: str, st: dict, weeks: Sequence[str], refs: list[int], prog: pd.DataFrame,
+                         need_weeks: int) -> None:
+    """Every reference month and programme start of the study must lie in the months the DREAM weeks cover,
+    with the target-group rule's ``need_weeks`` weeks of DREAM before each reference month."""
+    wm = week_to_yyyymm(list(weeks))
+    if len(wm) == 0:
+        raise DesignError(f"cohorts: study {study!r}: the DREAM table (data.files.dream) has no week columns; "
+                          "check data.files.dream and data.columns.dream")
+    first_m, last_m = int(wm[0]), int(wm[-1])
+    # the first month whose first week has at least need_weeks DREAM weeks before it
+    min_ref = None
+    for m in np.unique(wm):
+        if int(np.searchsorted(wm, m, side="left")) >= need_weeks:
+            min_ref = int(m)
+            break
+    covered = f"the DREAM data cover {first_m}-{last_m}"
+    starts = prog["START_MAANED"].astype(int)
+    bad_start = prog.loc[(starts < first_m) | (starts > last_m)]
+    if len(bad_start):
+        areas = ", ".join(str(a) for a in sorted(bad_start["OMRAADE_ID"].astype(int).unique())[:6])
+        raise DesignError(f"cohorts: study {study!r}: programme start {_months(bad_start['START_MAANED'])} (area {areas}) "
+                          f"lies outside the months covered by the DREAM data ({covered}); {len(bad_start)} of {len(prog)} "
+                          "programme rows affected; correct START_MAANED in the programme register (data.files.program) "
+                          "or add DREAM files covering it (data.files.dream)")
+    bad = [r for r in refs if r > last_m or min_ref is None or r < min_ref]
+    if bad:
+        redraw = bool(st.get("reference_months"))
+        what = "reference month" if redraw else "programme start (reference month)"
+        setting = (f"change studies.{study}.reference_months" if redraw else
+                   "correct START_MAANED in the programme register (data.files.program)")
+        rule = (f"the target-group rule needs {need_weeks} weeks of DREAM before the reference month, so reference "
+                f"months {min_ref}-{last_m} can be used" if min_ref is not None and min_ref <= last_m else
+                f"the target-group rule needs {need_weeks} weeks of DREAM before the reference month, more than the "
+                f"{len(wm)} weeks in the data")
+        raise DesignError(f"cohorts: study {study!r}: {what} {_months(bad)} outside the months covered by the DREAM data "
+                          f"({covered}; {rule}); {len(bad)} of {len(refs)} reference dates affected; {setting} or add "
+                          "DREAM files covering it (data.files.dream)")
 
 
 def in_target_group(kind: str, dream: np.ndarray, weeks: Sequence[str], ref: int, birth: np.ndarray,
@@ -69,25 +141,45 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
                    codes: DreamCodeLookup | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cohort rows (PNR, ref_month, treated, OMRAADE_ID, KOM) and the cohort-flow table for one study."""
     codes = codes or load_dream_codes()
+    kind = st.get("target_group")
+    if kind not in TARGET_GROUPS:
+        raise DesignError(f"cohorts: study {study!r}: unknown target group {kind!r}; change studies.{study}.target_group "
+                          f"to one of {', '.join(TARGET_GROUPS)}")
+    comparison = st.get("comparison", "deprived_without_programme")
+    if comparison not in COMPARISONS:
+        raise DesignError(f"cohorts: study {study!r}: unknown comparison {comparison!r}; change studies.{study}.comparison "
+                          f"to one of {', '.join(COMPARISONS)}")
     prog = program[program["STUDIE"] == study]
     if prog.empty:
-        raise ValueError(f"the programme register has no areas for study {study!r}")
+        known = sorted(program["STUDIE"].astype(str).unique())
+        listed_studies = ", ".join(known[:5]) + (f" and {len(known) - 5} more" if len(known) > 5 else "") or "none"
+        raise DesignError(f"cohorts: study {study!r}: no treated persons possible: the programme register "
+                          f"(data.files.program) has no rows with STUDIE = {study!r} (0 of {len(program)} rows; studies in "
+                          f"it: {listed_studies}); add the study's programme areas to the register or remove "
+                          f"studies.{study} (params.yaml)")
     all_prog_areas = set(program["OMRAADE_ID"].astype(int))
     listed = set(omraader["OMRAADE_ID"].astype(int))
     area_of_addr = adresser.set_index("ADRESSE_ID")["OMRAADE_ID"]
     birth_by_pnr = bef.drop_duplicates("PNR", keep="last").set_index("PNR")["FOED_DAG"]
     birth = birth_by_pnr.reindex(pnr).to_numpy("datetime64[D]")
     starts = prog["START_MAANED"].astype(int).to_numpy()
-    ends = prog["SLUT_MAANED"].astype(int).to_numpy() if "SLUT_MAANED" in prog else np.full(len(prog), 999912)
+    # an open programme (no SLUT_MAANED) runs to the end of the data
+    ends = (prog["SLUT_MAANED"].astype("Float64").fillna(999912).astype(int).to_numpy() if "SLUT_MAANED" in prog
+            else np.full(len(prog), 999912))
     redraw = bool(st.get("reference_months"))
     refs = sorted(int(m) for m in st["reference_months"]) if redraw else sorted(set(starts.tolist()))
+    check_dream_coverage(study, st, weeks, refs, prog, max(lookback_weeks(kind, tg_cfg), 1))
     rows, flow = [], []
+    # design counts over all reference dates (person-dates): the design checks below
+    n = {"present": 0, "in_group": 0, "age": 0, "benefit": 0, "t_area": 0, "t_age": 0, "t_final": 0,
+         "c_area": 0, "c_age": 0, "c_final": 0}
     for ref in refs:
         # staggered starts: the areas starting at ref; a re-drawn target group: every area whose programme runs
         running = (starts <= ref) & (ref <= ends) if redraw else starts == ref
         if not running.any():
-            raise ValueError(f"study {study!r}: no programme area runs at reference month {ref} "
-                             f"(programme register starts {sorted(set(starts.tolist()))}); change studies.{study}.reference_months")
+            raise DesignError(f"cohorts: study {study!r}: no programme area runs at reference month {ref} "
+                              f"(programme register starts {_months(starts)}, ends {_months(ends)}); "
+                              f"change studies.{study}.reference_months")
         areas_t = set(prog.loc[running, "OMRAADE_ID"].astype(int))
         # the baseline (history covariates, pre period) ends where the treated areas' exposure began
         baseline = int(starts[running].min())
@@ -101,11 +193,16 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
         area = area_of_addr.reindex(a["ADRESSE_ID"].fillna(-1).astype(np.int64)).to_numpy()
         area = np.where(pd.isna(area), 0, area).astype(np.int32)
         treated_area = np.isin(area, list(areas_t)) & present
-        if st.get("comparison", "deprived_without_programme") == "national_pool":
+        if comparison == "national_pool":
             comp_area = present & (area == 0)
         else:
             comp_area = present & (area > 0) & np.isin(area, list(listed - all_prog_areas))
-        benefit, age = in_target_group(st["target_group"], dream, weeks, ref, birth, tg_cfg, codes)
+        try:
+            benefit, age = in_target_group(kind, dream, weeks, ref, birth, tg_cfg, codes)
+        except ValueError as err:   # e.g. a benefit category that is not in dream_codes.csv
+            setting = "target_groups.long_term_categories" if kind == "long_term_benefits" else f"studies.{study}.target_group"
+            raise DesignError(f"cohorts: study {study!r}: the target-group rule {kind!r} cannot be evaluated at "
+                              f"reference month {ref}: {' '.join(str(err).split())[:200]}; change {setting}") from None
         age = age & ~np.isnat(birth)
         steps = [("Bosat i Danmark på referencedatoen", "Living in Denmark at the reference date", present, present),
                  ("Bosat i indsats- hhv. sammenligningsområde", "Living in a programme / comparison area", treated_area, comp_area),
@@ -115,14 +212,72 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
         for da, en, t, c in steps:
             flow.append({"ref_month": ref, "step": da, "step_en": en, "n_treated": int(t.sum()), "n_comparison": int(c.sum())})
         final_t, final_c = steps[-1][2], steps[-1][3]
+        for key, v in (("present", present), ("in_group", present & age & benefit), ("age", present & age),
+                       ("benefit", present & benefit), ("t_area", treated_area), ("t_age", treated_area & age),
+                       ("t_final", final_t), ("c_area", comp_area), ("c_age", comp_area & age), ("c_final", final_c)):
+            n[key] += int(v.sum())
         sel = final_t | final_c
         rows.append(pd.DataFrame({"PNR": pnr[sel], "ref_month": np.int32(ref), "baseline_month": np.int32(baseline),
                                   "treated": final_t[sel].astype(np.int8),
                                   "OMRAADE_ID": area[sel], "KOM": a["KOM"].to_numpy()[sel].astype(np.int16)}))
+    check_design(study, st, tg_cfg, n, len(refs), sorted(set(prog["OMRAADE_ID"].astype(int))), comparison,
+                 len(listed), len(listed - all_prog_areas))
     cohorts = pd.concat(rows, ignore_index=True)
     flow_df = pd.DataFrame(flow)
     total = flow_df.groupby(["step", "step_en"], sort=False, as_index=False)[["n_treated", "n_comparison"]].sum()
     return cohorts, total
+
+
+def check_design(study: str, st: dict, tg_cfg: dict, n: dict, n_refs: int, prog_areas: list[int], comparison: str,
+                 n_listed: int, n_free: int) -> None:
+    """Refuse a design without a target group, treated persons or comparison persons (counts are person-dates
+    summed over the reference dates), naming the study, the cohort step where the count fell to zero and the
+    setting to change."""
+    kind = st["target_group"]
+    rule = describe_target_group(kind, tg_cfg)
+    dates = f"{n_refs} reference date{'s' if n_refs != 1 else ''}"
+    areas = ", ".join(str(a) for a in prog_areas[:8]) + (f" and {len(prog_areas) - 8} more" if len(prog_areas) > 8 else "")
+    if n["present"] == 0:
+        raise DesignError(f"cohorts: study {study!r}: step 'living in Denmark': nobody has an address in BEF at any of the "
+                          f"{dates}; check data.files.bef and studies.{study}.reference_months")
+    if n["in_group"] == 0:
+        if n["age"] == 0:
+            setting = ("target_groups.max_age" if kind == "aktivitetsparat_30plus" else "target_groups.min_age / max_age")
+            step = "age"
+        elif kind == "long_term_benefits":
+            setting, step = "target_groups.long_term_share, long_term_weeks or long_term_categories", "benefit"
+        else:
+            setting, step = f"studies.{study}.target_group", "benefit"
+        raise DesignError(f"cohorts: study {study!r}: empty target group at step {step!r}: no person meets the "
+                          f"target-group rule {kind!r} ({rule}) at any of the {dates} (0 of {n['present']:,} person-dates "
+                          f"living in Denmark; {n['age']:,} meet the age rule, {n['benefit']:,} the benefit rule); "
+                          f"change {setting}")
+    if n["t_final"] == 0:
+        if n["t_area"] == 0:
+            raise DesignError(f"cohorts: study {study!r}: no treated persons at step 'living in a programme area': "
+                              f"nobody lives in the study's programme areas ({areas}) at the {dates}; correct OMRAADE_ID "
+                              f"of the study in the programme register (data.files.program) or studies.{study}.reference_months")
+        step = "age" if n["t_age"] == 0 else "benefit"
+        raise DesignError(f"cohorts: study {study!r}: no treated persons at step {step!r}: none of the {n['t_area']:,} "
+                          f"person-dates in the programme areas ({areas}) at the {dates} meets the target-group rule "
+                          f"{kind!r} ({n['t_age']:,} meet the age rule); change studies.{study}.target_group or target_groups.*, "
+                          "or the study's areas in the programme register (data.files.program)")
+    if n["c_final"] == 0:
+        if n["c_area"] == 0:
+            if comparison == "national_pool":
+                why = "nobody lives outside the listed deprived areas (data.files.omraader)"
+            elif n_free == 0:
+                why = (f"every one of the {n_listed} listed deprived areas (data.files.omraader) has a programme in the "
+                       "programme register, so none is left as a comparison area")
+            else:
+                why = f"nobody lives in the {n_free} listed deprived areas without a programme"
+            raise DesignError(f"cohorts: study {study!r}: no comparison persons at step 'living in a comparison area' "
+                              f"(comparison {comparison!r}): {why}, at the {dates}; change studies.{study}.comparison"
+                              + (" to national_pool" if comparison != "national_pool" else ""))
+        step = "age" if n["c_age"] == 0 else "benefit"
+        raise DesignError(f"cohorts: study {study!r}: no comparison persons at step {step!r}: none of the {n['c_area']:,} "
+                          f"person-dates in the comparison areas (comparison {comparison!r}) at the {dates} meets the "
+                          f"target-group rule {kind!r}; change studies.{study}.comparison or studies.{study}.target_group")
 
 
 def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,10 @@
-"""Stage `cohorts`: treated and comparison cohorts per study with baseline covariates and the cohort flow."""
+"""Stage `cohorts`: treated and comparison cohorts per study with baseline covariates and the cohort flow.
+
+Design checks (pipeline.cohorts.build.DesignError, exit 2 with one line naming the study, the step and the setting
+to change): no programme rows for the study, a programme start or reference month outside the DREAM data, an
+empty target group, no treated or no comparison persons. Every study is built before anything is written, and
+the files are renamed into place together, so a refusal leaves all previous cohort files intact.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.atomic import write_csv, write_parquet
+from pipeline.atomic import batch, write_csv, write_parquet
 from pipeline.codes import load_dream_codes
 from pipeline.cohorts.build import demographic_covariates, history_covariates, select_cohorts
 from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
 from pipeline.config import code_list, load_params
-from pipeline.stages.common import read_dream, read_panel
+from pipeline.stages.common import read_dream, read_panel, require_inputs
+
+PANEL = "data/panel/panel.parquet"
+TABLES = ("bef", "adresser", "omraader", "program", "uddannelse")
 
 
 def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -23,7 +32,7 @@ def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataF
     refs = yyyymm_to_index(cohorts["ref_month"].to_numpy())
     base = yyyymm_to_index(cohorts["baseline_month"].to_numpy())
     first, last = int(index_to_yyyymm(base.min() - 36)), int(index_to_yyyymm(refs.max() - 1))
-    hist = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last,
+    hist = read_panel(PANEL, cohorts["PNR"].to_numpy(), first, last,
                       ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
                        "internship", "self_supporting"])
     hist["category"] = hist["category"].astype(str)
@@ -40,13 +49,19 @@ def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataF
 def main(params_path: str = "params.yaml") -> None:
     params = load_params(params_path)
     interim = Path(params["data"]["interim_dir"])
-    tables = {t: pd.read_parquet(interim / f"{t}.parquet") for t in ("bef", "adresser", "omraader", "program", "uddannelse")}
+    require_inputs([*(interim / f"{t}.parquet" for t in TABLES), interim / "dream.parquet"], "ingest", "cohorts")
+    require_inputs([Path(PANEL)], "panel", "cohorts")
+    tables = {t: pd.read_parquet(interim / f"{t}.parquet") for t in TABLES}
     dream = read_dream(interim / "dream.parquet")
     out_dir = Path("data/cohorts")
-    for study in params["studies"]:
-        cohorts, flow = build_study(study, params, dream, tables)
-        write_parquet(cohorts, out_dir / f"{study}.parquet")
-        write_csv(flow, out_dir / f"{study}_flow.csv")
+    # every study is built (and its design checked) before anything is written, and the files are renamed into
+    # place together: a failed design check or a full disk leaves all previous cohort files as they were
+    built = {study: build_study(study, params, dream, tables) for study in params["studies"]}
+    with batch():
+        for study, (cohorts, flow) in built.items():
+            write_parquet(cohorts, out_dir / f"{study}.parquet")
+            write_csv(flow, out_dir / f"{study}_flow.csv")
+    for study, (cohorts, _flow) in built.items():
         n_t, n_c = int(cohorts["treated"].sum()), int((cohorts["treated"] == 0).sum())
         per_date = cohorts[cohorts["treated"] == 1].groupby("ref_month").size()
         print(f"cohorts: {study}: {n_t:,} treated, {n_c:,} comparison rows; treated per reference date: "

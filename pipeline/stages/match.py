@@ -3,21 +3,32 @@
 Writes the matched sample (cohort rows with MatchIt-style `weights`, `subclass`, `distance`), the balance
 table before/after matching, binned propensity scores for the overlap figure (no individual scores leave
 this folder), Love and overlap plots, and warns when balance fails or the caliper drops treated persons.
+
+Refused with one line (exit 2): settings the stage cannot use (matching.caliper not positive, replace: true,
+a method or distance without a propensity score), a cohort file without treated or comparison persons, and a
+caliper that leaves no treated person, or fewer than report.min_cell, matched. Every study is matched before
+anything is written, and the outputs are renamed into place together (pipeline.atomic.batch).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.atomic import atomic_write, write_csv, write_json, write_parquet
-from pipeline.config import load_params
+from pipeline.atomic import atomic_write, batch, write_csv, write_json, write_parquet
+from pipeline.cohorts.build import DesignError
+from pipeline.config import UserError, load_params
 from pipeline.matching import love_plot, match, overlap_plot
 from pipeline.estimators.evaluation import SUBGROUP_RULES
 from pipeline.matching.study import matching_data, study_distance
+from pipeline.stages.common import require_inputs
+
+
+SCORE_DECIMALS = 6   # noise ~1e-13 -> a rounding flips with probability ~1e-7 per score
 
 
 def binned_scores(score: np.ndarray, treated: np.ndarray, weights: np.ndarray, bins: int = 20) -> pd.DataFrame:
@@ -51,16 +62,72 @@ def subgroup_balance(res, subgroups: list[str]) -> pd.DataFrame:
     return out[["subgroup"] + [c for c in out.columns if c != "subgroup"]]
 
 
-def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int) -> dict:
+def check_settings(cfg: dict) -> None:
+    """Matching settings the stage cannot work with, refused before any work (one line naming the setting)."""
+    caliper = cfg.get("caliper")
+    if caliper is not None:
+        try:
+            ok = np.isfinite(float(caliper)) and float(caliper) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise UserError(f"match: matching.caliper must be a positive number of standard deviations of the propensity "
+                            f"score (e.g. 0.2) or null for no caliper; got {str(caliper)[:40]!r}")
+    method, distance = cfg.get("method", "nearest"), cfg.get("distance", "glm")
+    if method != "nearest" or distance != "glm":
+        raise UserError(f"match: matching.method {method!r} with matching.distance {distance!r} is not supported by the "
+                        "match stage: its overlap table and figure and the caliper need a propensity score; set "
+                        "matching.method: nearest and matching.distance: glm")
+    if bool(cfg.get("replace", False)):
+        raise UserError("match: matching.replace: true is not supported: the subgroup balance and the estimate stage's "
+                        "matched-pair clusters need each control in one matched set; set matching.replace: false")
+
+
+def check_cohorts(study: str, cohorts: pd.DataFrame) -> None:
+    """The cohort file must hold treated and comparison persons (the cohorts stage refuses designs without them;
+    this catches an old or hand-made file)."""
+    n_t = int((cohorts["treated"] == 1).sum()) if "treated" in cohorts else 0
+    n_c = int((cohorts["treated"] == 0).sum()) if "treated" in cohorts else 0
+    if n_t == 0 or n_c == 0:
+        who = "treated" if n_t == 0 else "comparison"
+        raise DesignError(f"match: study {study!r}: no {who} persons in data/cohorts/{study}.parquet ({n_t:,} treated, "
+                          f"{n_c:,} comparison rows); re-run the cohorts stage and check studies.{study}")
+
+
+def caliper_text(cfg: dict) -> str:
+    return f"matching.caliper = {cfg.get('caliper')} SD of the propensity score"
+
+
+def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int, min_cell: int = 1) -> dict:
+    check_cohorts(study, cohorts)
     data, pooled = matching_data(cohorts, cfg)
-    res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"), distance=study_distance(data, cfg),
-                ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)), caliper=cfg.get("caliper"),
-                exact=cfg.get("exact"), m_order=cfg.get("m_order"), random_state=seed)
+    n_t = int((data["treated"] == 1).sum())
+    try:
+        res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"),
+                    distance=study_distance(data, cfg), ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)),
+                    caliper=cfg.get("caliper"), exact=cfg.get("exact"), m_order=cfg.get("m_order"), random_state=seed)
+    except ValueError as err:
+        if "no units were matched" in str(err):
+            raise DesignError(f"match: study {study!r}: no treated person matched: the caliper ({caliper_text(cfg)}) "
+                              f"leaves all {n_t:,} treated persons without a comparison person within it (exact on "
+                              f"{', '.join(cfg.get('exact') or []) or 'nothing'}); widen matching.caliper (e.g. 0.2) or set "
+                              "it to null") from None
+        # any other refusal of the matching library is a combination of matching settings it cannot use
+        raise UserError(f"match: study {study!r}: the matching settings cannot be used: {' '.join(str(err).split())[:200]}; "
+                        "change matching.method, distance, caliper, ratio, m_order or exact") from None
+    counts = res.counts
+    n_t_matched = int(counts.loc["matched", "treated"])
+    if n_t_matched < max(int(min_cell), 1):
+        raise DesignError(f"match: study {study!r}: too few treated persons matched: the caliper ({caliper_text(cfg)}) "
+                          f"leaves {n_t_matched:,} of {n_t:,} treated persons matched, fewer than report.min_cell = "
+                          f"{min_cell} needed to report any result; widen matching.caliper (e.g. 0.2) or set it to null")
+    # Scores are stored, binned and drawn at SCORE_DECIMALS: their last digits depend on the BLAS kernel and on
+    # the CPU's vector instructions (numpy's exp differs in the last bit with and without AVX-512; about 1e-13
+    # between OpenBLAS kernels here), and data/matched is hashed in dvc.lock. The matching itself uses the
+    # full score (which pair is nearest does not turn on 1e-13).
+    res = dataclasses.replace(res, distance=None if res.distance is None else np.round(res.distance, SCORE_DECIMALS))
     matched = res.matched_data()
     bal = res.balance()
-    counts = res.counts
-    n_t = int((data["treated"] == 1).sum())
-    n_t_matched = int(counts.loc["matched", "treated"])
     after = bal[bal["sample"] == "matched"]
     bad = after.loc[after["smd"].abs() > cfg.get("smd_threshold", 0.1), "covariate"].tolist()
     msgs = []
@@ -81,29 +148,44 @@ def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int) -> dict:
 def main(params_path: str = "params.yaml") -> None:
     params = load_params(params_path)
     cfg = params["matching"]
+    check_settings(cfg)
     out = Path("data/matched")
+    require_inputs([Path("data/cohorts") / f"{study}.parquet" for study in params["studies"]], "cohorts", "match")
+    min_cell = int((params.get("report") or {}).get("min_cell", 1))
+    # every study is matched (and checked) before anything is written; the files are renamed into place together,
+    # so a failed check or a full disk leaves all previous matching outputs as they were
+    results = {}
     for study in params["studies"]:
         cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
-        r = run_study(study, cohorts, cfg, int(params["seed"]))
+        r = run_study(study, cohorts, cfg, int(params["seed"]), min_cell)
         res = r["result"]
-        write_parquet(r["matched"], out / f"{study}.parquet")
         bal = r["balance"].copy()
         sizes = r["counts"]
         bal["n_treated"] = np.where(bal["sample"] == "matched", sizes.loc["matched", "treated"], sizes.loc["all", "treated"]).astype(int)
         bal["n_control"] = np.where(bal["sample"] == "matched", sizes.loc["matched", "control"], sizes.loc["all", "control"]).astype(int)
-        write_csv(bal.round(6), out / f"{study}_balance.csv")
-        sub_bal = subgroup_balance(res, params["estimation"]["subgroups"].get(study, ["all"]))
+        r["balance_out"] = bal
+        r["subgroup_balance"] = subgroup_balance(res, params["estimation"]["subgroups"].get(study, ["all"]))
+        r["figures"] = (("love", love_plot(r["balance"])), ("overlap", overlap_plot(res)))
+        results[study] = r
+    with batch():
+        for study, r in results.items():
+            res, sizes, sub_bal = r["result"], r["counts"], r["subgroup_balance"]
+            write_parquet(r["matched"], out / f"{study}.parquet")
+            write_csv(r["balance_out"].round(6), out / f"{study}_balance.csv")
+            if not sub_bal.empty:
+                write_csv(sub_bal.round(6), out / f"{study}_balance_subgroups.csv")
+            write_csv(binned_scores(res.distance, res.treat, res.weights), out / f"{study}_overlap.csv")
+            write_csv(sizes.reset_index(names="count").round(4), out / f"{study}_counts.csv")
+            write_json({"warnings": r["warnings"], "notes": r["notes"] + [res.notes], "settings": {k: v for k, v in cfg.items()}},
+                       out / f"{study}_match_info.json")
+            for name, fig in r["figures"]:
+                atomic_write(out / f"{study}_{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}))
+    for study, r in results.items():
+        sizes, sub_bal = r["counts"], r["subgroup_balance"]
         if not sub_bal.empty:
-            write_csv(sub_bal.round(6), out / f"{study}_balance_subgroups.csv")
             worst = sub_bal[sub_bal["sample"] == "matched"].groupby("subgroup")["smd"].apply(lambda x: x.abs().max())
             print(f"match: {study}: max |SMD| after matching within each reported subgroup: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in worst.items()))
-        write_csv(binned_scores(res.distance, res.treat, res.weights), out / f"{study}_overlap.csv")
-        write_csv(sizes.reset_index(names="count").round(4), out / f"{study}_counts.csv")
-        write_json({"warnings": r["warnings"], "notes": r["notes"] + [res.notes], "settings": {k: v for k, v in cfg.items()}},
-                   out / f"{study}_match_info.json")
-        for name, fig in (("love", love_plot(r["balance"])), ("overlap", overlap_plot(res))):
-            atomic_write(out / f"{study}_{name}.png", lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110, metadata={"Software": None}))
         n_t = int(sizes.loc["matched", "treated"])
         max_smd = r["balance"].query("sample == 'matched'")["smd"].abs().max()
         print(f"match: {study}: {n_t:,} treated matched to {int(sizes.loc['matched', 'control']):,} comparison persons; "

@@ -96,8 +96,9 @@ def study_starts(st: dict) -> list[int]:
 # cohorts and truth on simulated careers
 # ---------------------------------------------------------------------------------------------
 
-def cohort_flags(S: Setup, pop: Population, car: Careers, study: str) -> pd.DataFrame:
-    """Generator's record: one row per person and reference month in the treated or comparison cohort."""
+def cohort_flags(S: Setup, pop: Population, car: Careers, study: str, everyone: bool = False) -> pd.DataFrame:
+    """Generator's record: one row per person and reference month in the treated or comparison cohort
+    (``everyone``: every member of the target group, ``treated`` -1 outside both cohorts)."""
     st = S.studies[study]
     codes_m = M.month_code(car.block, car.act)
     rows = []
@@ -105,15 +106,21 @@ def cohort_flags(S: Setup, pop: Population, car: Careers, study: str) -> pd.Data
         j = ref - S.out_first
         area = car.area[:, j]
         in_tg = target_group(st, S.tg_cfg, pop, codes_m, S.months, ref, S.week_month, S.category_by_code)
-        in_tg &= codes_m[:, j - 1] < 997          # not emigrated, on folkepension or dead before the reference date
+        # living in Denmark at the reference date: not emigrated, on folkepension or dead in the month before.
+        # The area is the true one; the registers show a move only in the next BEF snapshot, so a person who
+        # moves and leaves Denmark before the next 1 January keeps the old address there (a rare measurement
+        # error the pipeline shares with real registers): such a person may be treated in the cohorts but not
+        # here, which is why the person effects cover every member of the target group.
+        in_tg &= codes_m[:, j - 1] < 997
         treated_here = np.isin(area, sorted(treated_areas_at(st, int(index_to_yyyymm(ref)))))
         if st["comparison"] == "national_pool":
             comp = area == 0
         else:
             comp = (area > 0) & ~np.isin(area, list(S.prog_area_ids))
-        sel = in_tg & (treated_here | comp)
+        sel = in_tg if everyone else in_tg & (treated_here | comp)
+        role = np.where(treated_here, 1, np.where(comp, 0, -1)).astype(np.int8)
         rows.append(pd.DataFrame({"study": study, "pos": np.flatnonzero(sel), "ref_month": ref,
-                                  "treated": treated_here[sel].astype(np.int8), "area": area[sel]}))
+                                  "treated": role[sel], "area": area[sel]}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -156,7 +163,8 @@ POST_YEARS = (1, 2, 3)
 
 
 def person_effects(S: Setup, y0: dict, y1: dict, treated: pd.DataFrame, pnr: np.ndarray) -> pd.DataFrame:
-    """Each treated row's own effect Y(1) - Y(0), one row per (PNR, reference month, outcome): columns
+    """Each target-group row's own effect Y(1) - Y(0), one row per (PNR, reference month, outcome), with the
+    generator's role (``treated``: 1, 0 comparison, -1 neither); columns
     ``m0..m36`` (event months after the reference date) and ``yr1..yr3`` (the yearly 'at least one month'
     indicators, outcomes in YEARLY_OUTCOMES); NaN where censored. Averaging these over exactly the treated
     persons an estimator uses (the matched ones, within a subgroup) gives its estimand's true value."""
@@ -177,6 +185,7 @@ def person_effects(S: Setup, y0: dict, y1: dict, treated: pd.DataFrame, pnr: np.
             else:
                 d[f"yr{k}"] = np.float32(np.nan)
         d.insert(0, "outcome", oc)
+        d.insert(0, "treated", treated["treated"].to_numpy())      # the generator's role: 1, 0 comparison, -1 neither
         d.insert(0, "ref_month", treated["ref_month"].to_numpy())
         d.insert(0, "PNR", pnr)
         d.insert(0, "study", treated["study"].to_numpy())
@@ -493,23 +502,32 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
                 store.append(part)
             if name == "bef":
                 addresses.append(part[["ADRESSE_ID", "KOM"]].drop_duplicates("ADRESSE_ID"))
-        rec = pd.concat([cohort_flags(S, sub, car, s) for s in S.studies], ignore_index=True)
+        members = pd.concat([cohort_flags(S, sub, car, s, everyone=True) for s in S.studies], ignore_index=True)
+        rec = members[members.treated >= 0].reset_index(drop=True)
         for study in S.studies:
-            tr = rec[(rec.study == study) & (rec.treated == 1)]
-            if tr.empty:
+            tg = members[members.study == study]
+            if tg.empty:
                 continue
-            pos = tr["pos"].to_numpy()
-            # the treated persons' counterfactual: the same draws, this study's programme switched off (each
-            # person once, also when a re-drawn target group holds them at several reference dates)
+            pos = tg["pos"].to_numpy()
+            # the counterfactual of every target-group member ever exposed: the same draws, this study's
+            # programme switched off (each person once, also when a re-drawn target group holds them at several
+            # reference dates); members never exposed have Y(0) = Y(1)
             upos, inv = np.unique(pos, return_inverse=True)
-            cf = simulate(pop, idx[upos], S.seed, S.cfg, knobs, S.programme.without(study), S.out_first, S.out_last)
+            hit = exposed[idx[upos]]
+            cf = Careers(car.block[upos].copy(), car.act[upos].copy(), car.hours[upos].copy(), car.area[upos].copy())
+            if hit.any():
+                c1 = simulate(pop, idx[upos[hit]], S.seed, S.cfg, knobs, S.programme.without(study), S.out_first, S.out_last)
+                cf.block[hit], cf.act[hit], cf.hours[hit] = c1.block, c1.act, c1.hours
             cf = Careers(cf.block[inv], cf.act[inv], cf.hours[inv], cf.area[inv])
             obs = Careers(car.block[pos], car.act[pos], car.hours[pos], car.area[pos])
             y0, y1 = outcome_arrays(cf, S.flags), outcome_arrays(obs, S.flags)
-            tr_local = tr.assign(pos=np.arange(len(tr)))
+            local = tg.assign(pos=np.arange(len(tg)))
+            tr_local = local[local.treated == 1]
             tsums.append(truth_sums(S, sub.subset(pos), y0, y1, tr_local))
             ysums.append(yearly_sums(S, sub.subset(pos), y0, y1, tr_local))
-            peffects.append(person_effects(S, y0, y1, tr_local, sub.pnr[pos]))
+            # every member's own effect, so an estimate's truth can average over whoever the registers place in
+            # its treated group (a move followed by leaving Denmark before the next BEF snapshot is invisible)
+            peffects.append(person_effects(S, y0, y1, local, sub.pnr[pos]))
         rec["PNR"] = sub.pnr[rec["pos"].to_numpy()]
         recs.append(rec.drop(columns="pos"))
 
@@ -530,7 +548,8 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
 
     dream_df = pd.DataFrame(dream, columns=S.weeks, copy=False)
     dream_df.insert(0, "PNR", pop.pnr)
-    known = pop.hfaudd > 0
+    # the education register holds completed educations only: none completed after the data's last month
+    known = (pop.hfaudd > 0) & (pop.edu_month <= S.out_last)
     edu_days = pd.to_datetime({"year": pop.edu_month[known] // 12, "month": pop.edu_month[known] % 12 + 1, "day": 1})
     udd = pd.DataFrame({"PNR": pop.pnr[known], "HFAUDD": pop.hfaudd[known], "HF_VFRA": edu_days.to_numpy().astype("datetime64[D]")})
     addr = pd.concat(addresses).drop_duplicates("ADRESSE_ID").sort_values("ADRESSE_ID").reset_index(drop=True)
