@@ -353,3 +353,28 @@ def test_balance_table_counts_below_one_are_not_percentages():
     t = tables.balance_table(bal, "da")
     assert t.rows[0][1:3] == ["51,0\u00a0%", "50,0\u00a0%"]          # Danish style: no-break space before %
     assert t.rows[1][1:3] == ["0,35", "0,68"] and t.rows[1][4:6] == ["0,35", "0,33"]
+
+
+def _seed_summary(bias_mcse: float = 0.001) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"headline": "a", "study": "s", "estimator": "matched_did_month", "outcome": "employed", "subgroup": "nonwestern",
+         "seeds": 20, "power": 0.9, "mean_estimate": 0.041, "mean_truth": 0.040, "bias": 0.001, "bias_mcse": bias_mcse,
+         "sd_estimate": 0.013, "mean_se": 0.0135, "mean_mde_80": 0.038, "coverage_95": 0.95, "coverage_mcse": 0.049,
+         "n_persons": 124000},
+        {"headline": "b", "study": "s", "estimator": "matched_did", "outcome": "paid_hours", "subgroup": "all",
+         "seeds": 20, "power": 0.85, "mean_estimate": 3.1, "mean_truth": 3.3, "bias": -0.2, "bias_mcse": 0.21,
+         "sd_estimate": 0.95, "mean_se": 0.97, "mean_mde_80": 2.7, "coverage_95": 0.90, "coverage_mcse": 0.067,
+         "n_persons": 124000}])
+
+
+def test_seed_study_table_and_sentence():
+    """The synthetic appendix states worlds, coverage range and whether a bias exceeds 2 Monte Carlo SE."""
+    t = tables.seed_study_table(_seed_summary(), "da", {"paid_hours": "hours", "employed": "share"})
+    assert len(t.rows) == 2 and t.rows[0][1] == "20"
+    assert t.rows[0][3] == "0,10 (0,10)"            # pct.-points: 0.001 -> 0,10
+    assert t.rows[1][3] == f"{fmt.MINUS}0,20 (0,21)"  # hours as hours
+    assert set(t.data.columns) >= {"worlds", "truth", "bias", "bias_se", "covered_95", "power"}
+    s = text.seed_study_sentence(t.data, "da")
+    assert "20 simulerede verdener" in s and f"90{NBSP}%–95{NBSP}%" in s and "ingen af resultaterne" in s
+    biased = tables.seed_study_table(_seed_summary(bias_mcse=0.0004), "en").data
+    assert "1 of the results have a bias of more than two" in text.seed_study_sentence(biased, "en")
