@@ -254,6 +254,22 @@ def test_tiny_caliper_on_tied_covariates_runs_or_refuses_cleanly(world, tmp_path
         assert "matching.caliper" in one_line_error(res.stderr, prefix="fremskudt: error: ")
 
 
+def test_estimate_after_a_tiny_caliper_runs_or_refuses_cleanly(world, tmp_path):
+    """A tiny caliper on tied covariates matches a handful of persons; the estimate stage then either runs or
+    refuses in one line naming the study and the setting (no crash in the sensitivity analysis)."""
+    d = copy_world(world, tmp_path)
+    shutil.copytree(world / "data" / "truth", d / "data" / "truth")
+    if cli(d, "run", "--stage", "match", "--set", "matching.caliper=0.0001").returncode != 0:
+        pytest.skip("the tiny caliper was refused by the match stage already")
+    set_params(d, lambda p: p["matching"].update(caliper=0.0001))
+    res = run_stage(d, "estimate")
+    assert res.returncode in (0, 2), res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    if res.returncode == 2:
+        line = one_line_error(res.stderr)
+        assert "estimate: study" in line and "matching.caliper" in line
+
+
 def test_match_refuses_cohorts_without_comparison_persons(world, tmp_path):
     """An old or hand-made cohort file without comparison rows (the cohorts stage refuses such designs)."""
     d = copy_world(world, tmp_path)
@@ -270,6 +286,13 @@ def test_matching_with_replacement_refused(world, tmp_path):
     d = copy_world(world, tmp_path)
     set_params(d, lambda p: p["matching"].update(replace=True))
     assert_design_error(run_stage(d, "match"), "matching.replace")
+
+
+def test_estimate_without_truth_names_the_stage_to_run(world, tmp_path):
+    d = copy_world(world, tmp_path)
+    line = assert_design_error(run_stage(d, "estimate"), "estimate: missing input", "truth_persons.parquet",
+                               "run the synthesize stage first")
+    assert "1 file" in line
 
 
 def test_missing_input_names_the_stage_to_run(tmp_path):

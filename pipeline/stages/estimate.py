@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import write_csv, write_json
+from pipeline.cohorts.build import DesignError
 from pipeline.config import load_params, params_hash, study_estimation
 from pipeline.estimators import evaluation as ev
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
-from pipeline.stages.common import read_panel
+from pipeline.stages.common import read_panel, require_inputs
 
 # the seed study's pooled table (benchmarks/seed_study.py summary --publish): quoted in the synthetic-data appendix
 SEED_STUDY = Path("benchmarks/results/seed_study.csv")
@@ -75,7 +76,13 @@ def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
     effects.append(cs_rows)
     effects = pd.concat(effects, ignore_index=True)
     effects.insert(0, "study", study)
-    sensitivity, breakdown = ev.headline_sensitivity(ep, yp, h, cfg)
+    try:
+        sensitivity, breakdown = ev.headline_sensitivity(ep, yp, h, cfg)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        n_t = int(units.loc[units["treated"] == 1, "PNR"].nunique())
+        raise DesignError(f"estimate: study {study!r}: the parallel-trends sensitivity of the headline cannot be "
+                          f"computed on {n_t:,} matched treated persons ({' '.join(str(err).split())[:120]}); "
+                          "widen matching.caliper or check the headline's event window (estimation.event_window)") from None
     rob = [robustness, pd.DataFrame([ev.headline_area_test(ep, yp, h, cfg, seed), breakdown])]
     robustness = pd.concat(rob, ignore_index=True)
     event = pd.concat([es_table[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper"]],
@@ -92,8 +99,13 @@ def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
 def main(params_path: str = "params.yaml") -> None:
     params = load_params(params_path)
     synthetic = params["data"].get("source", "synthetic") == "synthetic"
+    studies = list(params["studies"])
+    require_inputs([Path("data/matched") / f"{s}.parquet" for s in studies], "match", "estimate")
+    require_inputs([Path("data/cohorts") / f"{s}.parquet" for s in studies], "cohorts", "estimate")
+    require_inputs([Path("data/panel/panel.parquet")], "panel", "estimate")
     truth = None
     if synthetic:
+        require_inputs([Path("data/truth/truth_persons.parquet")], "synthesize", "estimate")
         truth = pd.read_parquet("data/truth/truth_persons.parquet")
     metrics = {}
     lang = params.get("report", {}).get("language", "da")
