@@ -13,7 +13,6 @@ One small synthetic world (about 15 s) is built once for the module; every test 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import re
@@ -28,18 +27,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import working_dir as cwd  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 STUDIES = ("copenhagen_2015", "jobgaranti_2017")
-
-
-@contextlib.contextmanager
-def cwd(path: Path):
-    old = Path.cwd()
-    os.chdir(path)
-    try:
-        yield path
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture(scope="module")
