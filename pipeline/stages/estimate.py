@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.atomic import write_csv, write_json
+from pipeline.atomic import batch, write_csv, write_json
 from pipeline.cohorts.build import DesignError
 from pipeline.config import load_params, params_hash, study_estimation
 from pipeline.estimators import evaluation as ev
@@ -98,6 +98,11 @@ def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
 
 def main(params_path: str = "params.yaml") -> None:
     params = load_params(params_path)
+    with batch():     # every study's tables or none: a refusal in a later study keeps all previous outputs
+        _estimate_all(params)
+
+
+def _estimate_all(params: dict) -> None:
     synthetic = params["data"].get("source", "synthetic") == "synthetic"
     studies = list(params["studies"])
     require_inputs([Path("data/matched") / f"{s}.parquet" for s in studies], "match", "estimate")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.atomic import ParquetStream, write_json, write_parquet
+from pipeline.atomic import ParquetStream, batch, write_json, write_parquet
 from pipeline.config import UserError, load_params
 from pipeline.registers.ingest import ingest_dream, iter_table
 from pipeline.registers.validate import TABLES
@@ -58,7 +58,9 @@ def run(params: dict) -> dict:
 
 
 def main(params_path: str = "params.yaml") -> None:
-    run(load_params(params_path))
+    params = load_params(params_path)
+    with batch():        # all tables or none: a later table's (or a cross-table) error keeps the previous outputs
+        run(params)
 
 
 if __name__ == "__main__":
