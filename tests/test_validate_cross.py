@@ -344,3 +344,23 @@ def test_truncated_xpt_register_file(tmp_path):
     msg = str(info.value)
     assert "program.xpt" in msg and "truncated SAS transport file" in msg and "70 byte(s) of an incomplete record" in msg
     not_written(tmp_path, "program")
+
+
+def test_error_between_tables_keeps_every_previous_output(tmp_path):
+    """The stage writes all tables or none: after a valid run, an extract whose address table points to an
+    unknown area is refused, and every earlier output (also the tables validated before it) stays byte-identical."""
+    from pipeline.atomic import batch
+
+    files = write(tmp_path / "raw", tables())
+    run(params_for(tmp_path, files))
+    interim = tmp_path / "interim"
+    before = {p.name: p.read_bytes() for p in interim.iterdir()}
+    assert "bef.parquet" in before and "validation_report.json" in before
+    d = tables()
+    d["bef"] = d["bef"].assign(KOEN=3 - d["bef"]["KOEN"])  # a valid, different BEF (read before the areas) ...
+    d["adresser"] = pd.DataFrame({"ADRESSE_ID": [ADDRESS, ADDRESS + 1, ADDRESS + 2], "KOM": [101] * 3,
+                                  "OMRAADE_ID": pd.array([4, 99, 99], dtype="Int32")})   # ... but unknown areas
+    files = write(tmp_path / "raw", d)
+    with pytest.raises(UserError), batch():
+        run(params_for(tmp_path, files))
+    assert {p.name: p.read_bytes() for p in interim.iterdir()} == before
