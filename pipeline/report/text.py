@@ -59,6 +59,7 @@ class ReportInputs:
     subgroup_tables: list[str] = field(default_factory=list)
     dream_codes: pd.DataFrame | None = None      # data_schema/codes/dream_codes.csv
     target_groups: dict | None = None            # params target_groups
+    seed_every: pd.DataFrame | None = None       # seed study: bias and coverage of every estimate (synthetic data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,6 +95,40 @@ def CALLOUT(markup: str, tone: str = "info") -> dict:
 # pieces of wording
 # ---------------------------------------------------------------------------------------------
 
+FLAG_T = 3.0   # |bias| / Monte-Carlo SE above which the seed study marks an estimate as systematically off
+
+
+def seed_study_flags(every: pd.DataFrame | None) -> pd.DataFrame:
+    """Estimates whose seed-study bias exceeds FLAG_T Monte Carlo standard errors (at most one false flag in
+    about 370 estimates with a correct method): the results the report must not lean on."""
+    if every is None or every.empty:
+        return pd.DataFrame(columns=["estimator", "outcome", "subgroup", "bias", "bias_mcse", "coverage_95"])
+    t = every["bias"].abs() / every["bias_mcse"].where(every["bias_mcse"] > 0)
+    return every[t > FLAG_T]
+
+
+def seed_flag_sentence(flags: pd.DataFrame, lang: str, estimators: list[str] | None = None,
+                       subgroup: str | None = "all") -> str | None:
+    """One caution sentence naming the outcomes (of ``estimators``, in ``subgroup``) the seed study flags."""
+    f = flags
+    if estimators is not None:
+        f = f[f["estimator"].isin(estimators)]
+    if subgroup is not None:
+        f = f[f["subgroup"] == subgroup]
+    if f.empty:
+        return None
+    names = list(dict.fromkeys(labels.lc(labels.outcome(o, lang)) for o in f["outcome"]))
+    low = bool((f["bias"] < 0).all())
+    high = bool((f["bias"] > 0).all())
+    direction = ("under" if low else "over" if high else "ved siden af") if lang == "da" else ("below" if low else "above" if high else "away from")
+    return _t(lang, f"Forsigtighed: i simulerede data med kendt sand effekt ligger metodens estimater for {_join(names, lang)} "
+                    f"systematisk {direction} den sande effekt i dette design (frøstudiet, se bilaget). Disse resultater "
+                    "bør ikke tillægges vægt.",
+              f"Caution: in simulated data with a known true effect, the method's estimates for {_join(names, lang, 'and')} "
+              f"lie systematically {direction} the true effect in this design (the seed study, see the appendix). These "
+              "results should not be given weight.")
+
+
 def seed_study_sentence(seed: pd.DataFrame, lang: str) -> str:
     """What the seed study shows, in words: worlds, coverage range, and whether any bias exceeds 2 Monte Carlo SE."""
     worlds = int(seed["worlds"].min())
@@ -111,6 +146,25 @@ def seed_study_sentence(seed: pd.DataFrame, lang: str) -> str:
     return (f"The seed study repeats the whole analysis in {worlds} simulated worlds with new random numbers "
             f"(benchmarks/seed_study.py). The 95% confidence interval covers the true effect in {cov} of the worlds, "
             f"and {tail}.")
+
+
+def every_estimate_sentence(every: pd.DataFrame | None, lang: str) -> str:
+    """The seed study over every estimate in the report: how many, and which are systematically off."""
+    if every is None or every.empty:
+        return ""
+    flags = seed_study_flags(every)
+    n = len(every)
+    if flags.empty:
+        return _t(lang, f"Af alle {n} estimater i rapporten er ingen systematisk skæve (skævhed over tre Monte "
+                        "Carlo-standardfejl).",
+                  f"Of all {n} estimates in the report, none is systematically biased (bias above three Monte Carlo "
+                  "standard errors).")
+    items = [f"{labels.lc(labels.outcome(r.outcome, lang))} ({labels.lc(labels.estimator(r.estimator, lang))}, "
+             f"{labels.lc(labels.subgroup(r.subgroup, lang))})" for r in flags.itertuples(index=False)]
+    return _t(lang, f"Af alle {n} estimater i rapporten er {len(flags)} systematisk skæve (skævhed over tre Monte "
+                    f"Carlo-standardfejl): {'; '.join(items)}. Metoden bør ikke bruges til disse resultater i dette design.",
+              f"Of all {n} estimates in the report, {len(flags)} are systematically biased (bias above three Monte Carlo "
+              f"standard errors): {'; '.join(items)}. The method should not be relied on for these results in this design.")
 
 
 def _t(lang: str, da: str, en: str) -> str:
@@ -523,6 +577,10 @@ def build_document(ri: ReportInputs) -> dict:
                               "show that there is no effect, only that any effect is too small to distinguish from "
                               "random variation.")))
     meaning += [esc(x) for x in key_secondary_sentences(eff, sp, lang)]
+    caution = seed_flag_sentence(seed_study_flags(ri.seed_every), lang,
+                                 estimators=sorted(set(others["estimator"])) if "estimator" in others else None)
+    if caution:
+        meaning.append(esc(caution))
     if not meaning:
         meaning.append(esc(_t(lang, "Se resultatkapitlet for detaljer.", "See the results chapter for details.")))
     for m in meaning:
@@ -991,7 +1049,8 @@ def build_document(ri: ReportInputs) -> dict:
             f"In this single run {n_ok} of {len(tr)} 95% confidence intervals cover the true value. One run cannot "
             "show that the method is right: only repeated runs on new data can."))))
         if "seed_study" in ri.tables:
-            appendix.append(P(esc(seed_study_sentence(ri.tables["seed_study"].data, lang)), sticky=True))
+            appendix.append(P(esc(seed_study_sentence(ri.tables["seed_study"].data, lang)
+                                  + " " + every_estimate_sentence(ri.seed_every, lang)), sticky=True))
             appendix.append(TABLE(ri.tables["seed_study"]))
         else:
             appendix.append(P(esc(_t(lang, "Der foreligger intet frøstudie for denne undersøgelse "

@@ -21,6 +21,7 @@ from pipeline.stages.common import read_panel, require_inputs
 
 # the seed study's pooled table (benchmarks/seed_study.py summary --publish): quoted in the synthetic-data appendix
 SEED_STUDY = Path("benchmarks/results/seed_study.csv")
+SEED_STUDY_EVERY = Path("benchmarks/results/seed_study_every.csv")   # every estimate's bias and coverage
 PANEL_COLUMNS = ["PNR", "month", "paid_hours", "employed", "subsidised_job", "internship", "self_supporting"]
 
 
@@ -130,6 +131,9 @@ def _estimate_all(params: dict) -> None:
             seed_study = pd.read_csv(SEED_STUDY) if SEED_STUDY.exists() else pd.DataFrame(columns=["study"])
             if (seed_study["study"] == study).any():
                 write_csv(seed_study[seed_study["study"] == study], out / "seed_study.csv")
+            every = pd.read_csv(SEED_STUDY_EVERY) if SEED_STUDY_EVERY.exists() else pd.DataFrame(columns=["study"])
+            if (every["study"] == study).any():
+                write_csv(every[every["study"] == study], out / "seed_study_every.csv")
         bal = pd.read_csv(Path("data/matched") / f"{study}_balance.csv")
         write_csv(bal[["covariate", "sample", "mean_treated", "mean_control", "smd", "var_ratio", "ecdf_mean", "ecdf_max",
                        "n_treated", "n_control"]], out / "balance.csv")

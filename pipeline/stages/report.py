@@ -27,7 +27,7 @@ from pipeline.report import disclosure, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
 CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity",
-              "seed_study", "balance_subgroups")
+              "seed_study", "balance_subgroups", "seed_study_every")
 REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
 DEFAULT_MIN_CELL = disclosure.MIN_CELL
@@ -276,7 +276,8 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
         study=study, study_params=study_params, meta=meta, headline=h, effects=prot["effects"], tables=tbls,
         figures=figs, robustness=prot.get("robustness"), truth=prot.get("truth"), suppression_log=log, lang=lang,
         min_cell=min_cell, version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names,
-        dream_codes=_dream_codes(), target_groups=params.get("target_groups")))
+        dream_codes=_dream_codes(), target_groups=params.get("target_groups"),
+        seed_every=prot.get("seed_study_every") if meta.get("synthetic") else None))
     pdf = render_pdf(doc, sdir)
     out = sdir / pdf_name(study, lang)
     atomic_write(out, lambda tmp: Path(tmp).write_bytes(pdf))
