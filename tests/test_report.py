@@ -378,3 +378,20 @@ def test_seed_study_table_and_sentence():
     assert "20 simulerede verdener" in s and f"90{NBSP}%–95{NBSP}%" in s and "ingen af resultaterne" in s
     biased = tables.seed_study_table(_seed_summary(bias_mcse=0.0004), "en").data
     assert "1 of the results have a bias of more than two" in text.seed_study_sentence(biased, "en")
+
+
+def test_seed_study_flags_name_systematically_biased_estimates():
+    """An estimate whose seed-study bias exceeds three Monte Carlo SE is named in the appendix and cautioned against
+    in the summary; one within the noise is not."""
+    every = pd.DataFrame([
+        {"study": "s", "estimator": "matched_did_yearly", "outcome": "employed", "subgroup": "all", "seeds": 20,
+         "mean_truth": 0.0, "bias": -0.0165, "bias_mcse": 0.0012, "coverage_95": 0.5},
+        {"study": "s", "estimator": "matched_did_yearly", "outcome": "internship", "subgroup": "all", "seeds": 20,
+         "mean_truth": 0.014, "bias": -0.0006, "bias_mcse": 0.0007, "coverage_95": 0.95}])
+    flags = text.seed_study_flags(every)
+    assert list(flags["outcome"]) == ["employed"]
+    s = text.seed_flag_sentence(flags, "da", estimators=["matched_did_yearly"])
+    assert s.startswith("Forsigtighed") and "ordinær beskæftigelse" in s and "under den sande effekt" in s
+    assert text.seed_flag_sentence(flags, "da", estimators=["att_gt"]) is None
+    assert "1 systematisk skæve" in text.every_estimate_sentence(every, "da")
+    assert "none is systematically biased" in text.every_estimate_sentence(every.iloc[1:], "en")
