@@ -259,9 +259,10 @@ attempt("bfl2015.parquet (a text file)", lambda: ingest_table("eindkomst", [X / 
 # %%
 import pyreadstat
 
-for year in (2015, 2016):
-    pd.DataFrame({"pnr": [101, 102, 102], "cvrnr": [30001, 30002, 30003], "maaned": [year * 100 + 3] * 3,
-                  "ajo_indberettede_loentimer": np.array([160.33, 40.0, 12.5], dtype="float32")}
+for year in (2015, 2016):   # every month of the year (ingest refuses a register with months missing inside it)
+    months = np.repeat([year * 100 + m for m in range(1, 13)], 3)
+    pd.DataFrame({"pnr": np.tile([101, 102, 102], 12), "cvrnr": np.tile([30001, 30002, 30003], 12), "maaned": months,
+                  "ajo_indberettede_loentimer": np.tile(np.array([160.33, 40.0, 12.5], dtype="float32"), 12)}
                  ).to_parquet(X / f"bfl{year}.parquet", index=False)
 pyreadstat.write_sav(pd.DataFrame({"pnr": [101, 102, 103], "hfaudd": [1060, 2016, 3510],
                                    "hf_vfra": pd.to_datetime(["1991-06-30", "1999-06-30", "2009-06-30"])}), X / "uddf.sav")

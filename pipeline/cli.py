@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.atomic import WriteError, os_error_number, os_error_reason
-from pipeline.config import UserError, load_params
+from pipeline.config import UserError, load_params, restrict_to_studies
 
 STAGES = ["synthesize", "ingest", "panel", "cohorts", "match", "estimate", "report", "export"]
 STAGE_HELP = {
@@ -68,17 +68,8 @@ def effective_params(params_path: str, study: str | None, overrides: dict) -> tu
     if study:
         if study not in params.get("studies", {}):
             raise UserError(f"unknown study {study!r}; known studies: {', '.join(sorted(params.get('studies', {})))}")
-        others = set(params["studies"]) - {study}
-        per_study = {**_without_keys(params, others), "study": study, "studies": {study: params["studies"][study]}}
+        per_study = {**restrict_to_studies(params, {study}), "study": study}
     return params, per_study
-
-
-def _without_keys(node, names: set):
-    """A copy of the settings without the entries keyed by the studies in ``names`` (synth.effects,
-    estimation.subgroups, ...): the parameters of a single-study run name no other study."""
-    if isinstance(node, dict):
-        return {k: _without_keys(v, names) for k, v in node.items() if k not in names}
-    return node
 
 
 def run_stage(name: str, params: dict) -> None:

@@ -45,6 +45,24 @@ def load_params(path: str | Path = "params.yaml", overrides: dict | None = None)
     return validate_params(params, str(path))
 
 
+def restrict_to_studies(params: dict, keep) -> dict:
+    """A copy of the settings for the studies in ``keep`` only: the other studies' blocks and every entry keyed
+    by their names (synth.effects, synth.targets, estimation.subgroups, ...) are left out, so the result
+    validates as a complete parameter file of its own."""
+    keep = set(keep)
+    drop = set(params.get("studies") or {}) - keep
+
+    def without(node):
+        if isinstance(node, dict):
+            return {k: without(v) for k, v in node.items() if k not in drop}
+        return node
+
+    out = without(params)
+    if out.get("study") not in keep and keep:
+        out["study"] = sorted(keep)[0]
+    return out
+
+
 def study_params(params: dict, study: str | None = None) -> dict:
     """The block of the chosen study (params['study'] by default), with a clear error if unknown."""
     name = study or params.get("study")

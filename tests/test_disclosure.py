@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from pipeline.report import disclosure as D
 from pipeline.report.disclosure import (
@@ -332,8 +333,11 @@ def make_study(base: Path) -> None:
     (sdir / "tables").mkdir(parents=True)
     flow, _ = protect_flow(pd.read_csv(FIX / "copenhagen_2015" / "cohort_flow.csv"), M)
     flow.to_csv(sdir / "tables" / "cohort_flow.csv", index=False)
-    (base / "params.yaml").write_text("studies:\n  copenhagen_2015: {title_da: T}\nreport: {language: da, min_cell: 5}\n",
-                                      encoding="utf-8")
+    from pipeline.config import restrict_to_studies
+
+    params = restrict_to_studies(yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")), {"copenhagen_2015"})
+    params["report"] = {**params.get("report", {}), "language": "da", "min_cell": 5}
+    (base / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def run_export(base: Path, *args: str) -> subprocess.CompletedProcess:

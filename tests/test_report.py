@@ -52,10 +52,13 @@ def chdir(path: Path):
 
 
 def make_base(base: Path, language: str = "da", studies=STUDIES) -> Path:
+    from pipeline.config import restrict_to_studies
+
     repo = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
     known = repo.get("studies") or {}
-    params = {"studies": {s: known.get(s, FALLBACK_STUDIES[s]) for s in studies},
-              "report": {"language": language, "min_cell": 5}}
+    repo["studies"] = {**known, **{s: known.get(s, FALLBACK_STUDIES[s]) for s in studies}}
+    params = restrict_to_studies(repo, studies)
+    params["report"] = {**params.get("report", {}), "language": language, "min_cell": 5}
     (base / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
     for s in studies:
         shutil.copytree(FIX / s, base / "reports" / s / "data", ignore=shutil.ignore_patterns("*.py"))
