@@ -504,6 +504,12 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
                 addresses.append(part[["ADRESSE_ID", "KOM"]].drop_duplicates("ADRESSE_ID"))
         members = pd.concat([cohort_flags(S, sub, car, s, everyone=True) for s in S.studies], ignore_index=True)
         rec = members[members.treated >= 0].reset_index(drop=True)
+        # outside both cohorts, only members who moved in the 12 months up to the reference date can appear in the
+        # registers' cohorts (a move shows in the next 1 January snapshot only): keep their effects, not the rest
+        moves = sub.move_month[members["pos"].to_numpy()]
+        ref_m = members["ref_month"].to_numpy()[:, None]
+        recent = ((moves > ref_m - 12) & (moves <= ref_m)).any(axis=1)
+        members = members[(members["treated"].to_numpy() >= 0) | recent]
         for study in S.studies:
             tg = members[members.study == study]
             if tg.empty:
