@@ -20,7 +20,8 @@ Usage: .venv/bin/python benchmarks/seed_study.py [n_seeds=20] [first_seed=1] [pa
 Writes benchmarks/out/seed_study[_fixed_knobs]_<first seed>.csv (one row per seed and headline) and prints the
 summary table; ``seed_study.py summary _fixed_knobs`` pools the runs over several seed ranges, and with
 ``--publish`` also writes the pooled table to benchmarks/results/seed_study.csv, the version-controlled file
-the report's synthetic-data appendix quotes. Each seed runs the code of this checkout (PYTHONPATH), so a seed
+the report's synthetic-data appendix quotes (and the per-seed rows to seed_study_seeds.csv); ``--extend``
+pools the new seeds with the table already published (exactly, from its sufficient statistics). Each seed runs the code of this checkout (PYTHONPATH), so a seed
 study can run in a separate worktree while the main checkout changes.
 Runs on two worker processes by default (the machine has two cores); about 2-3 minutes per seed each.
 """
@@ -137,35 +138,98 @@ def fixed_knob_overrides() -> list[str]:
                                                                         cal["jobgaranti_2017.emp_shift_nw"])]
 
 
-def pooled_summary(tag: str, publish: bool = False) -> None:
+AGGREGATE_KEYS = {"headline": ["headline"], "every": ["study", "estimator", "outcome", "subgroup"]}
+
+
+def pool_aggregates(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], n_col: str) -> pd.DataFrame:
+    """Pool two summaries over disjoint seed ranges exactly from their sufficient statistics.
+
+    Means (estimate, truth, bias, SE, MDE) and shares (power, coverage) are averaged with weights n_i; the
+    standard deviations of the estimates and of the errors (``bias_mcse * sqrt(n)``) are pooled as
+    ``s^2 = (sum (n_i - 1) s_i^2 + sum n_i (m_i - m)^2) / (N - 1)``, which is what one summary over all the
+    seeds' rows gives (up to the 6 published decimals). Used to extend a published seed study whose
+    per-seed rows were not kept (seeds 1-40 of the first published study)."""
+    j = a.merge(b, on=keys, suffixes=("_a", "_b"), validate="one_to_one")
+    na, nb = j[f"{n_col}_a"].to_numpy(float), j[f"{n_col}_b"].to_numpy(float)
+    n = na + nb
+    out = j[keys].copy()
+    out[n_col] = (na + nb).astype(int)
+
+    def mean(col: str) -> np.ndarray:
+        return (na * j[f"{col}_a"].to_numpy(float) + nb * j[f"{col}_b"].to_numpy(float)) / n
+
+    def pooled_sd(mean_col: str, sd_a: np.ndarray, sd_b: np.ndarray) -> np.ndarray:
+        ma, mb = j[f"{mean_col}_a"].to_numpy(float), j[f"{mean_col}_b"].to_numpy(float)
+        m = (na * ma + nb * mb) / n
+        ss = (na - 1) * sd_a ** 2 + (nb - 1) * sd_b ** 2 + na * (ma - m) ** 2 + nb * (mb - m) ** 2
+        return np.sqrt(ss / (n - 1))
+
+    cols = [c for c in a.columns if c not in keys and c != n_col]
+    for c in cols:
+        if c in ("bias_mcse", "coverage_mcse", "sd_estimate", "first_seed", "last_seed", "n_persons", "fixed_knobs",
+                 "study", "estimator", "outcome", "subgroup"):
+            continue
+        out[c] = mean(c)
+    sd_err = pooled_sd("bias", j["bias_mcse_a"].to_numpy(float) * np.sqrt(na), j["bias_mcse_b"].to_numpy(float) * np.sqrt(nb))
+    out["bias_mcse"] = sd_err / np.sqrt(n)
+    if "sd_estimate" in cols:
+        out["sd_estimate"] = pooled_sd("mean_estimate", j["sd_estimate_a"].to_numpy(float), j["sd_estimate_b"].to_numpy(float))
+    if "coverage_mcse" in cols:
+        out["coverage_mcse"] = np.sqrt(out["coverage_95"] * (1 - out["coverage_95"]) / n)
+    for c in ("study", "estimator", "outcome", "subgroup"):
+        if c in cols:
+            out[c] = j[f"{c}_a"]
+    if "first_seed" in cols:
+        out["first_seed"] = np.minimum(j["first_seed_a"], j["first_seed_b"])
+        out["last_seed"] = np.maximum(j["last_seed_a"], j["last_seed_b"])
+        out["n_persons"], out["fixed_knobs"] = j["n_persons_a"], j["fixed_knobs_a"]
+    return out[a.columns.tolist()]
+
+
+def pooled_summary(tag: str, publish: bool = False, extend: bool = False) -> None:
     """Pool every ``seed_study<tag>_<first seed>.csv`` (runs over disjoint seed ranges) and print the table;
-    ``publish``: also write it, with the seeds and persons per world, to benchmarks/results/seed_study.csv."""
+    ``publish``: also write it, with the seeds and persons per world, to benchmarks/results/seed_study.csv
+    (and the per-seed rows to seed_study_seeds.csv); ``extend``: pool the new seeds with the summary already
+    published there (:func:`pool_aggregates`; the seed ranges must not overlap)."""
     out = ROOT / "benchmarks" / "out"
     files = sorted(f for f in out.glob(f"seed_study{tag}_[0-9]*.csv") if not f.name.endswith("_summary.csv"))
     res = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).drop_duplicates(["seed", "headline"])
     summary = summarise(res)
     summary.to_csv(out / f"seed_study{tag}_pooled_summary.csv", index=False)
+    every_files = sorted(out.glob(f"seed_study_every{tag}_[0-9]*.csv"))
+    every = every_summary(pd.concat([pd.read_csv(f) for f in every_files], ignore_index=True)) if every_files else None
+    results = ROOT / "benchmarks" / "results"
+    pub = summary.assign(first_seed=int(res["seed"].min()), last_seed=int(res["seed"].max()),
+                         n_persons=int(res["n_persons"].iloc[0]), fixed_knobs=tag == "_fixed_knobs")
+    if extend:
+        old = pd.read_csv(results / "seed_study.csv")
+        if not (pub["first_seed"].iloc[0] > old["last_seed"].max() or pub["last_seed"].iloc[0] < old["first_seed"].min()):
+            raise SystemExit("--extend: the new seeds overlap the published ones")
+        pub = pool_aggregates(old, pub[old.columns], AGGREGATE_KEYS["headline"], "seeds")
+        if every is not None:
+            old_every = pd.read_csv(results / "seed_study_every.csv")
+            every = pool_aggregates(old_every, every[old_every.columns], AGGREGATE_KEYS["every"], "seeds")
     if publish:
-        pub = summary.assign(first_seed=int(res["seed"].min()), last_seed=int(res["seed"].max()),
-                             n_persons=int(res["n_persons"].iloc[0]), fixed_knobs=tag == "_fixed_knobs")
-        target = ROOT / "benchmarks" / "results" / "seed_study.csv"
-        target.parent.mkdir(exist_ok=True)
-        pub.round(6).to_csv(target, index=False)
-        print(f"published to {target.relative_to(ROOT)}")
-        every = sorted(out.glob(f"seed_study_every{tag}_[0-9]*.csv"))
-        if every:
-            target = ROOT / "benchmarks" / "results" / "seed_study_every.csv"
-            every_summary(pd.concat([pd.read_csv(f) for f in every], ignore_index=True)).round(6).to_csv(target, index=False)
-            print(f"published to {target.relative_to(ROOT)}")
+        results.mkdir(exist_ok=True)
+        pub.round(6).to_csv(results / "seed_study.csv", index=False)
+        seeds_file = results / "seed_study_seeds.csv"
+        rows = res.sort_values(["seed", "headline"])
+        if extend and seeds_file.exists():
+            rows = pd.concat([pd.read_csv(seeds_file), rows]).drop_duplicates(["seed", "headline"]).sort_values(["seed", "headline"])
+        rows.round(6).to_csv(seeds_file, index=False)
+        print(f"published to {results.relative_to(ROOT)}/seed_study.csv and seed_study_seeds.csv")
+        if every is not None:
+            every.round(6).to_csv(results / "seed_study_every.csv", index=False)
+            print(f"published to {results.relative_to(ROOT)}/seed_study_every.csv")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(f"{res['seed'].nunique()} seeds from {len(files)} file(s)")
-        print(summary.round(4).to_string(index=False))
+        print(f"{res['seed'].nunique()} new seeds from {len(files)} file(s)" + (", pooled with the published ones" if extend else ""))
+        print(pub.round(4).to_string(index=False))
 
 
 def main(argv: list[str]) -> None:
     if argv and argv[0] == "summary":
-        rest = [a for a in argv[1:] if a != "--publish"]
-        return pooled_summary(rest[0] if rest else "", publish="--publish" in argv)
+        rest = [a for a in argv[1:] if not a.startswith("--")]
+        return pooled_summary(rest[0] if rest else "", publish="--publish" in argv, extend="--extend" in argv)
     fixed = "--fixed-knobs" in argv
     argv = [a for a in argv if a != "--fixed-knobs"]
     pos = [a for a in argv if "=" not in a]
@@ -175,6 +239,9 @@ def main(argv: list[str]) -> None:
     parallel = int(pos[2]) if len(pos) > 2 else 2
     seeds = list(range(first, first + n))
     frames, everies = [], []
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    tag = "_fixed_knobs" if fixed else ""
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         for df, every in pool.map(lambda s: run_seed(s, overrides), seeds):
             frames.append(df)
@@ -182,12 +249,10 @@ def main(argv: list[str]) -> None:
             r = df.iloc[0]
             print(f"seed {int(r.seed)}: " + "; ".join(f"{x.headline} {x.estimate:+.4f} (SE {x.se:.4f}, truth {x.truth:+.4f})"
                                                      for x in df.itertuples()) + f"  [{r.seconds:.0f} s]", flush=True)
+            # written after every seed, so an interrupted study keeps the seeds it finished
+            pd.concat(frames, ignore_index=True).to_csv(out / f"seed_study{tag}_{first}.csv", index=False)
+            pd.concat(everies, ignore_index=True).to_csv(out / f"seed_study_every{tag}_{first}.csv", index=False)
     res = pd.concat(frames, ignore_index=True)
-    out = ROOT / "benchmarks" / "out"
-    out.mkdir(exist_ok=True)
-    tag = "_fixed_knobs" if fixed else ""
-    res.to_csv(out / f"seed_study{tag}_{first}.csv", index=False)
-    pd.concat(everies, ignore_index=True).to_csv(out / f"seed_study_every{tag}_{first}.csv", index=False)
     summary = summarise(res)
     summary.to_csv(out / f"seed_study{tag}_{first}_summary.csv", index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
