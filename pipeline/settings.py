@@ -303,6 +303,11 @@ class Estimation(_Model):
 class Report(_Model):
     language: Literal["da", "en"] = "da"
     min_cell: int = Field(5, ge=3)
+    # a suppressed cell's feasible interval (LP over every published relation) must reach this fraction of
+    # its value on either side, and at least min_cell persons (tau-argus protection levels)
+    protection_relative: float = Field(0.5, gt=0, le=1)
+    # 0 % / 100 % shares of a published group of at least min_cell persons describe no single person
+    allow_zero_shares: bool = True
 
 
 class Params(_Model):

@@ -65,7 +65,8 @@ def test_defaults_filled(raw):
     # a study's own estimation block holds only what it sets (it is laid over the global block)
     assert out["studies"]["copenhagen_2015"]["estimation"] == {"post_years": [1, 1]}
     del raw["report"]
-    assert validate_params(raw)["report"] == {"language": "da", "min_cell": 5}
+    assert validate_params(raw)["report"] == {"language": "da", "min_cell": 5, "protection_relative": 0.5,
+                                              "allow_zero_shares": True}
 
 
 def test_vocabularies_match_the_code():

@@ -111,16 +111,26 @@ class LinkedCells:
 class ProtectionRule:
     """Upper and lower protection level (tau-argus): a suppressed cell of value v is protected when its
     feasible interval [lower, upper] satisfies ``lower <= v - p`` and ``upper >= v + p`` with
-    ``p = max(relative * |v|, absolute)``. The required interval is not clipped to the a-priori bounds, so
-    with ``relative <= 1`` a nonnegative cell can be protected, but an ``absolute`` level above the value of
-    a cell bounded below by 0 (or a share above 2/3 with ``relative=0.5``) never can."""
+    ``p = max(relative * |v|, absolute)`` (``absolute_by_cell`` overrides ``absolute`` per cell, e.g.
+    ``min_cell`` persons expressed in a share's units, ``min_cell / n``).
+
+    With ``clip=False`` (default) the required interval is not clipped to the a-priori bounds, so with
+    ``relative <= 1`` a nonnegative cell can be protected, but an ``absolute`` level above the value of a cell
+    bounded below by 0 (or a share above 2/3 with ``relative=0.5``) never can. With ``clip=True`` the required
+    interval is ``[max(lower bound, v - p), min(upper bound, v + p)]``: a count of 2 must be able to lie
+    anywhere in [0, 2 + p], which is what a count that cannot be negative allows."""
 
     relative: float = 0.5
     absolute: float | None = None
+    absolute_by_cell: Mapping[str, float] | None = None
+    clip: bool = False
 
-    def level(self, value: float) -> float:
-        """The protection level p of a cell of value ``value``."""
-        return max(self.relative * abs(value), self.absolute or 0.0)
+    def level(self, value: float, cell: str | None = None) -> float:
+        """The protection level p of a cell of value ``value`` (``cell``: its id, for per-cell levels)."""
+        absolute = self.absolute or 0.0
+        if cell is not None and self.absolute_by_cell and cell in self.absolute_by_cell:
+            absolute = self.absolute_by_cell[cell]
+        return max(self.relative * abs(value), absolute)
 
 
 def _components(cells: LinkedCells, unknown: np.ndarray) -> np.ndarray:
@@ -196,9 +206,12 @@ def _exposures(cells: LinkedCells, unknown: np.ndarray, targets: Iterable[int], 
     """{target: (lower, upper, p, binding relation indices)} for the targets whose interval is too narrow."""
     out = {}
     for k, (lo, hi, b_lo, b_hi) in _intervals(cells, unknown, targets, labels).items():
-        v, p = cells.values[k], rule.level(cells.values[k])
+        v, p = cells.values[k], rule.level(cells.values[k], cells.ids[k])
         tol = _TOL * max(1.0, abs(v), p)
-        short_lo, short_hi = lo > v - p + tol, hi < v + p - tol
+        need_lo, need_hi = v - p, v + p
+        if rule.clip:
+            need_lo, need_hi = max(need_lo, cells.lower[k]), min(need_hi, cells.upper[k])
+        short_lo, short_hi = lo > need_lo + tol, hi < need_hi - tol
         if short_lo or short_hi:
             binding = set(b_lo if short_lo else ()) | set(b_hi if short_hi else ())
             out[k] = (lo, hi, p, tuple(sorted(binding)))
@@ -286,7 +299,10 @@ def secondary_suppression(cells: LinkedCells, primary: Iterable[str], rule: Prot
 
     def shortfall(k: int, lo: float, hi: float, p: float) -> float:
         v = cells.values[k]
-        return max(lo - (v - p), 0.0) + max((v + p) - hi, 0.0)
+        need_lo, need_hi = v - p, v + p
+        if rule.clip:
+            need_lo, need_hi = max(need_lo, cells.lower[k]), min(need_hi, cells.upper[k])
+        return max(lo - need_lo, 0.0) + max(need_hi - hi, 0.0)
 
     while True:
         unknown = suppressed | ~cells.published

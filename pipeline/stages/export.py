@@ -3,7 +3,10 @@
 Candidates are the report stage's outputs for every study in params `studies`:
 ``reports/<study>/tables/*.{csv,html,tex}``, ``reports/<study>/figures/*.{png,svg}`` (with their sidecar
 JSON) and ``reports/<study>/*.pdf`` (with its sidecar), plus any file named with ``--include``. Each file is
-checked with :func:`pipeline.report.disclosure.check_file` (``report.min_cell`` from params, default 5).
+checked with :func:`pipeline.report.disclosure.check_file` (``report.min_cell`` from params, default 5), and
+each study's effect tables are attacked as a whole (:func:`linked_attack`): a blank cell that linear programming
+over every relation between the published numbers narrows to fewer than ``min_cell`` persons refuses the
+effect tables and the PDF, naming the file, the row, the column and the relation.
 
 ``reports/export/audit.csv`` (file, check, result, detail) lists every file exported or refused and, from
 each study's ``disclosure_log.csv``, every cell the report stage suppressed and why. The export folder is
@@ -25,8 +28,9 @@ import pandas as pd
 
 from pipeline.atomic import write_csv
 from pipeline.config import UserError, load_params
-from pipeline.report.disclosure import check_file, sidecar_path
-from pipeline.stages.report import report_settings
+from pipeline.disclosure.audit import attack_effect_tables
+from pipeline.report.disclosure import Violation, check_file, sidecar_path
+from pipeline.stages.report import disclosure_policy, report_settings
 
 AUDIT_COLUMNS = ["file", "check", "result", "detail"]
 TABLE_SUFFIXES = (".csv", ".html", ".tex")
@@ -45,6 +49,41 @@ def candidates(base: Path, studies: list[str]) -> list[Path]:
         if sdir.is_dir():
             out += sorted(sdir.glob("*.pdf"))
     return out
+
+
+def linked_attack(files: list[Path], studies: list[str], base: Path, params: dict, min_cell: int) -> tuple[dict, list[dict]]:
+    """The attack on each study's linked effect tables, from the files about to be exported (not from the
+    report stage's bookkeeping): every blank cell's feasible interval by LP over every published relation
+    (:func:`pipeline.disclosure.audit.attack_effect_tables`). Returns ``{file: [violations]}`` for the files
+    that expose a cell (the effect tables and the PDF that shows them) and the audit rows."""
+    policy = disclosure_policy(params, min_cell)
+    refused: dict[Path, list] = {}
+    rows: list[dict] = []
+    for study in studies:
+        tdir = (base / "reports" / study / "tables").resolve()
+        effect_files = [f for f in files if f.resolve().parent == tdir and f.suffix == ".csv"
+                        and (f.name.startswith("effects") or f.name == "headline.csv")]
+        if not effect_files:
+            continue
+        frames = [pd.read_csv(f, encoding="utf-8") for f in effect_files if f.name != "headline.csv"]
+        head = [f for f in effect_files if f.name == "headline.csv"]
+        headline = pd.read_csv(head[0], encoding="utf-8").iloc[0].to_dict() if head else None
+        res = attack_effect_tables(frames, headline, policy)
+        name = f"reports/{study}/tables"
+        rows.append({"file": name, "check": "linked_lp_attack", "result": "refused" if len(res.exposed) else "passed",
+                     "detail": f"{len(res.findings)} blank cell(s) attacked by LP ({2 * len(res.findings)} LPs) over "
+                               f"{res.relations} published relation(s) (subgroup partitions, DiD identity, headline); "
+                               f"{len(res.exposed)} exposed; relations not holding on these data: {len(res.dropped)}"})
+        if len(res.exposed):
+            shown = [f for f in files if f.resolve().parent == tdir and (f.stem.startswith("effects") or f.stem == "headline")]
+            shown += [f for f in files if f.suffix == ".pdf" and f.resolve().parent == tdir.parent]
+            for r in res.exposed.itertuples(index=False):
+                row, col = r.cell.rsplit(":", 1)
+                v = Violation(name, f"row {row}, column {col}", "linked_lp_attack",
+                              f"{r.reason} through {r.relations or 'the a-priori bounds'}")
+                for f in shown:
+                    refused.setdefault(f, []).append(v)
+    return refused, rows
 
 
 def _rel(p: Path, base: Path) -> str:
@@ -76,10 +115,12 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
     rows: list[dict] = []
     passed: list[Path] = []
     refused: list[tuple[Path, list]] = []
+    attacked, attack_rows = linked_attack(files, studies, base, params, min_cell)
+    rows += attack_rows
     for f in files:
         if export_dir.resolve() in f.resolve().parents:
             continue
-        violations = check_file(f, min_cell)
+        violations = check_file(f, min_cell) + attacked.get(f, [])
         name = _rel(f, base)
         if violations:
             refused.append((f, violations))

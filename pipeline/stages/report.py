@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.disclosure.audit import blank_cells, blank_set, protect_effect_tables
+from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
+from pipeline.disclosure.linked import DisclosurePolicy
 from pipeline.atomic import atomic_write, write_csv, write_json
 from pipeline.config import UserError, code_list, load_params
 from pipeline.report import disclosure, figures, labels, tables, text
@@ -42,6 +45,31 @@ def report_settings(params: dict) -> tuple[str, int]:
     if min_cell < 1:
         raise UserError(f"params.yaml report.min_cell must be at least 1, not {min_cell}")
     return lang, min_cell
+
+
+def disclosure_policy(params: dict, min_cell: int) -> DisclosurePolicy:
+    """The export's disclosure rules from params ``report`` (see :class:`pipeline.disclosure.linked.DisclosurePolicy`)."""
+    rep = params.get("report") or {}
+    return DisclosurePolicy(min_cell=min_cell, relative=float(rep.get("protection_relative", 0.5)),
+                            allow_zero_shares=bool(rep.get("allow_zero_shares", True)))
+
+
+def protect_linked(inputs: dict, prot: dict, log: pd.DataFrame, policy: DisclosurePolicy) -> tuple[dict, pd.DataFrame]:
+    """Secondary suppression over the linked effect tables (subgroup partitions, the DiD identity, the
+    headline), on top of the row-wise rules of :func:`pipeline.report.disclosure.protect_inputs`."""
+    if "effects" not in inputs:
+        return prot, log
+    already = blank_set(inputs["effects"], prot["effects"])
+    try:
+        res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy)
+    except EngineDisclosureError as exc:
+        raise UserError(f"disclosure control: {exc}; coarsen the subgroups or raise the cohort size") from None
+    prot = dict(prot)
+    prot["effects"], prot["headline"] = blank_cells(prot["effects"], prot.get("headline"), res.primary | res.secondary)
+    new = [{"table": "effects", "cell": r["cell"].rsplit(":", 1)[0], "column": r["cell"].rsplit(":", 1)[1],
+            "action": "suppressed", "reason": f"{r['kind']}: {r['reason']}"}
+           for r in res.log if r["cell"] not in already]
+    return prot, pd.concat([log, pd.DataFrame(new, columns=log.columns)], ignore_index=True) if new else log
 
 
 def pdf_name(study: str, lang: str) -> str:
@@ -245,6 +273,7 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
         prot, log = disclosure.protect_inputs(inputs, min_cell)
     except disclosure.DisclosureError as exc:
         raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
+    prot, log = protect_linked(inputs, prot, log, disclosure_policy(params, min_cell))
     study_params = (params.get("studies") or {}).get(study, {})
     h = prot["headline"]
     subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
