@@ -107,13 +107,27 @@ class Protection:
     lp_checks: int
 
 
+def figure_linked_cells(effects: pd.DataFrame, figure_subgroups: list[str], figure_outcomes: set[str]) -> set[str]:
+    """Group means of the monthly matched DiD rows (whole follow-up, or one month) whose outcome and subgroup
+    are also drawn month by month in a published means figure: an attacker averages the figure's points over
+    the window and gets them back (up to persons missing in some months), so they cannot serve as
+    complementary cells."""
+    out = set()
+    for r in effects.to_dict("records"):
+        if (r["estimator"] in ("matched_did", "matched_did_month") and r["subgroup"] in figure_subgroups
+                and r["outcome"] in figure_outcomes):
+            out |= {cell_id(r, c) for c in MEAN_COLUMNS}
+    return out
+
+
 def protect_effect_tables(effects: pd.DataFrame, headline: dict | None, already_blank: set[str],
-                          policy: DisclosurePolicy = DisclosurePolicy()) -> Protection:
+                          policy: DisclosurePolicy = DisclosurePolicy(), locked: set[str] = frozenset()) -> Protection:
     """Primary and secondary suppression over the linked effect tables (true values in ``effects`` and
     ``headline``). ``already_blank``: cells the row-wise rules blank anyway (they count as suppressed, and
     as sensitive when :func:`sensitive_cells` says so). The headline's numbers and the cells equal to them are
-    never chosen as secondary cells."""
+    never chosen as secondary cells, nor are the ``locked`` cells (e.g. :func:`figure_linked_cells`)."""
     rows = union_rows([effects])
+    extra_locked = set(locked)
     h = _headline_row(headline)
     cells, t, _ = linked_cells(rows, h, policy)
     ids = set(cells.ids)
@@ -124,6 +138,7 @@ def protect_effect_tables(effects: pd.DataFrame, headline: dict | None, already_
     if h is not None:
         locked |= {cell_id(h, "mean_treated_post"), cell_id(h, "estimate")}
     locked &= ids
+    locked |= (extra_locked & ids) - primary
     if primary & locked:
         raise DisclosureError(f"the headline rests on a cell that must be suppressed: {sorted(primary & locked)}",
                               sorted(primary & locked))

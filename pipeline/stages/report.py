@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.disclosure.audit import blank_cells, blank_set, protect_effect_tables
+from pipeline.disclosure.audit import blank_cells, blank_set, figure_linked_cells, protect_effect_tables
 from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
 from pipeline.disclosure.linked import DisclosurePolicy
 from pipeline.atomic import atomic_write, write_csv, write_json
@@ -60,8 +60,17 @@ def protect_linked(inputs: dict, prot: dict, log: pd.DataFrame, policy: Disclosu
     if "effects" not in inputs:
         return prot, log
     already = blank_set(inputs["effects"], prot["effects"])
+    means = inputs.get("means")
+    fig_subgroups = list(dict.fromkeys(["all", (inputs.get("headline") or {}).get("subgroup", "all")]))
+    fig_outcomes = set(means["outcome"]) if means is not None and not means.empty else set()
+    locked = figure_linked_cells(inputs["effects"], fig_subgroups, fig_outcomes)
     try:
-        res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy)
+        try:
+            res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy, locked)
+        except EngineDisclosureError:
+            # the figures' months cannot all stay derivable: let their window means be complements too (the
+            # figures average over persons observed in each month, so they give those back only roughly)
+            res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy)
     except EngineDisclosureError as exc:
         raise UserError(f"disclosure control: {exc}; coarsen the subgroups or raise the cohort size") from None
     prot = dict(prot)
