@@ -86,6 +86,31 @@ def linked_attack(files: list[Path], studies: list[str], base: Path, params: dic
     return refused, rows
 
 
+def summary_text(rows: list[dict], suppressions: list[tuple], n_files: int, n_passed: int, policy_line: str) -> str:
+    """The output-checking summary (in the style of ACRO's): what was checked, what passed, and why every
+    suppression happened, counted by rule. No numbers about persons."""
+    audit = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+    lines = ["Export output check", "===================", policy_line, "",
+             f"files checked: {n_files}; exported: {n_passed}; refused: {n_files - n_passed}", ""]
+    attacks = audit[(audit["check"] == "linked_lp_attack") & audit["file"].str.endswith("/tables")]
+    if len(attacks):
+        lines.append("linked tables attacked by linear programming:")
+        lines += [f"  {r.file}: {r.result}: {r.detail}" for r in attacks.itertuples(index=False)]
+        lines.append("")
+    sup = pd.DataFrame(suppressions, columns=["table", "action", "reason"])
+    if len(sup):
+        sup["reason"] = sup["reason"].str.split(":").str[0]
+        lines.append("suppressions and merges made by the report stage, by table and reason:")
+        for (table, action, reason), n in sup.groupby(["table", "action", "reason"]).size().items():
+            lines.append(f"  {table}: {n} x {action}: {reason}")
+    else:
+        lines.append("no suppressions were needed")
+    refused = audit[audit["result"] == "refused"]
+    if len(refused):
+        lines += ["", "refused:"] + [f"  {r.file}: {r.check}: {r.detail}" for r in refused.head(50).itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
 def _rel(p: Path, base: Path) -> str:
     try:
         return p.resolve().relative_to(base.resolve()).as_posix()
@@ -115,6 +140,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
     rows: list[dict] = []
     passed: list[Path] = []
     refused: list[tuple[Path, list]] = []
+    suppressions: list[tuple] = []
     attacked, attack_rows = linked_attack(files, studies, base, params, min_cell)
     rows += attack_rows
     for f in files:
@@ -135,6 +161,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
         if log.exists():
             for r in pd.read_csv(log, encoding="utf-8", dtype=str).fillna("").itertuples(index=False):
                 src = f"reports/{study}/data/{r.table}" + (".json" if r.table == "headline" else ".csv")
+                suppressions.append((f"{study}/{r.table}", r.action, r.reason))
                 rows.append({"file": src, "check": "suppression", "result": r.action,
                              "detail": f"{r.cell}; {r.column}: {r.reason}"})
 
@@ -150,6 +177,12 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
             if f.suffix in FIGURE_SUFFIXES + (".pdf",) and side.exists():
                 shutil.copyfile(side, d.with_suffix(".json"))
         write_csv(pd.DataFrame(rows, columns=AUDIT_COLUMNS), tmp / "audit.csv")
+        pol = disclosure_policy(params, min_cell)
+        (tmp / "summary.txt").write_text(summary_text(
+            rows, suppressions, len([f for f in files if export_dir.resolve() not in f.resolve().parents]), len(passed),
+            f"rules: minimum {pol.min_cell} persons behind every number; a suppressed cell must stay uncertain by at "
+            f"least {pol.relative:.0%} of its value and {pol.min_cell} persons either way under every published relation; "
+            f"0 % / 100 % shares {'allowed' if pol.allow_zero_shares else 'suppressed'}"), encoding="utf-8")
         old = None
         if export_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=".export-old.", dir=base / "reports"))
