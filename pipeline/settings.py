@@ -308,6 +308,10 @@ class Report(_Model):
     protection_relative: float = Field(0.5, gt=0, le=1)
     # 0 % / 100 % shares of a published group of at least min_cell persons describe no single person
     allow_zero_shares: bool = True
+    # (n, k) dominance rule for magnitudes (paid hours): suppress a total whose n largest contributors hold
+    # more than k of it
+    dominance_n: int = Field(2, ge=1)
+    dominance_k: float = Field(0.85, gt=0, lt=1)
 
 
 class Params(_Model):

@@ -145,3 +145,24 @@ def test_zero_shares_follow_the_stated_rule():
     assert cell not in sensitive_cells(t, DisclosurePolicy(allow_zero_shares=True))
     assert cell in sensitive_cells(t, DisclosurePolicy(allow_zero_shares=False))
     assert np.isfinite(t.n_of[cell]) and t.n_of[cell] == 100
+
+
+def test_dominance_rule_by_hand():
+    from pipeline.disclosure.linked import dominated_cells
+    from pipeline.estimators.evaluation import _top_share
+
+    # two persons hold 150 of 152 hours: 98.7 % > 85 %; ten persons with 10 hours each: 20 %
+    assert abs(_top_share(np.array([1.0, 100.0, 1.0, 50.0]), 2) - 150 / 152) < 1e-12
+    assert abs(_top_share(np.full(10, 10.0), 2) - 0.2) < 1e-12
+    assert _top_share(np.zeros(4), 2) == 0.0
+    dom = pd.DataFrame([
+        {"table": "effects", "estimator": "matched_did", "outcome": "paid_hours", "subgroup": "other_origin",
+         "window": WIN, "column": "mean_treated_pre", "event_time": np.nan, "group": "treated", "top_share": 0.9},
+        {"table": "effects", "estimator": "matched_did", "outcome": "paid_hours", "subgroup": "all",
+         "window": WIN, "column": "mean_treated_pre", "event_time": np.nan, "group": "treated", "top_share": 0.3},
+        {"table": "means", "estimator": "", "outcome": "paid_hours", "subgroup": "all", "window": "",
+         "column": "mean", "event_time": 4.0, "group": "comparison", "top_share": 0.86}])
+    cells, points = dominated_cells(dom, DisclosurePolicy())
+    assert cells == {f"matched_did|paid_hours|other_origin|{WIN}:mean_treated_pre"}
+    assert points.to_dict("records") == [{"outcome": "paid_hours", "event_time": 4, "group": "comparison"}]
+    assert not dominated_cells(dom, DisclosurePolicy(dominance_k=0.95))[0]

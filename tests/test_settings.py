@@ -66,7 +66,7 @@ def test_defaults_filled(raw):
     assert out["studies"]["copenhagen_2015"]["estimation"] == {"post_years": [1, 1]}
     del raw["report"]
     assert validate_params(raw)["report"] == {"language": "da", "min_cell": 5, "protection_relative": 0.5,
-                                              "allow_zero_shares": True}
+                                              "allow_zero_shares": True, "dominance_n": 2, "dominance_k": 0.85}
 
 
 def test_vocabularies_match_the_code():

@@ -52,13 +52,18 @@ class DisclosurePolicy:
     ``allow_zero_shares``: whether a share of 0 % or 100 % may be published (default yes: it tells that nobody
     (everybody) in a published group of at least ``min_cell`` persons had the outcome, which DST's minimum cell
     rule allows since it describes no single person; set it to false where the group itself is sensitive).
-    ``decimals``: the precision of published numbers.
+    ``decimals``: the precision of published numbers. ``dominance_n``, ``dominance_k``: the (n, k) dominance
+    rule for magnitudes such as paid hours: a total whose ``n`` largest contributors hold more than ``k`` of it
+    is suppressed (default (2, 85 %), the rule tau-argus offers by default; with monthly hours capped near
+    full time it binds only on tiny groups or one or two persons with many hours).
     """
 
     min_cell: int = 5
     relative: float = 0.5
     allow_zero_shares: bool = True
     decimals: int = 8
+    dominance_n: int = 2
+    dominance_k: float = 0.85
 
 
 def cell_id(row: pd.Series | dict, column: str) -> str:
@@ -288,3 +293,14 @@ def sensitive_cells(t: CellTable, policy: DisclosurePolicy) -> list[str]:
             if small or zero:
                 out.append(c)
     return out
+
+
+def dominated_cells(dominance: pd.DataFrame | None, policy: DisclosurePolicy) -> tuple[set[str], pd.DataFrame]:
+    """Effect-table cells (ids of :func:`cell_id`) and means-figure rows whose top-n share exceeds ``k``."""
+    if dominance is None or dominance.empty:
+        return set(), pd.DataFrame(columns=["outcome", "event_time", "group"])
+    bad = dominance[dominance["top_share"] > policy.dominance_k]
+    eff = bad[bad["table"] == "effects"]
+    cells = {cell_id(r, r["column"]) for r in eff.to_dict("records")}
+    points = bad[bad["table"] == "means"][["outcome", "event_time", "group"]]
+    return cells, points.astype({"event_time": "int64"})

@@ -91,7 +91,8 @@ def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
                                "cband_lower", "cband_upper"]]], ignore_index=True)
     head = ev.headline(effects, ep, h)
     out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep_dyn, ev.OUTCOMES),
-           "robustness": robustness, "sensitivity": sensitivity, "headline": {"study": study, **head}}
+           "robustness": robustness, "sensitivity": sensitivity, "headline": {"study": study, **head},
+           "dominance": ev.hours_dominance(ep, ep_dyn, cfg, subgroups)}
     if truth is not None:
         out["truth"] = ev.truth_for(effects, truth, matched, cohorts, study)
     return out
@@ -121,6 +122,8 @@ def _estimate_all(params: dict) -> None:
         write_csv(r["effects"].round(8), out / "effects.csv")
         write_csv(r["event_study"].round(8), out / "event_study.csv")
         write_csv(r["means"].round(8), out / "means.csv")
+        # internal (never exported): the top-2 share of every published hours total, for the dominance rule
+        write_csv(r["dominance"].round(6), out / "dominance.csv")
         # 6 decimals: bounds from numerical optimisation and bisection (sensitivity, test inversion) carry
         # last digits that depend on the BLAS kernel; no figure in the report needs more
         write_csv(r["robustness"].round(6), out / "robustness.csv")

@@ -19,6 +19,7 @@ file and the offending cell on stderr and exits with status 1; compliant files a
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -29,6 +30,7 @@ import pandas as pd
 from pipeline.atomic import write_csv
 from pipeline.config import UserError, load_params
 from pipeline.disclosure.audit import attack_effect_tables
+from pipeline.disclosure.linked import MEAN_COLUMNS, cell_id, dominated_cells, union_rows
 from pipeline.report.disclosure import Violation, check_file, sidecar_path
 from pipeline.stages.report import disclosure_policy, report_settings
 
@@ -70,6 +72,31 @@ def linked_attack(files: list[Path], studies: list[str], base: Path, params: dic
         headline = pd.read_csv(head[0], encoding="utf-8").iloc[0].to_dict() if head else None
         res = attack_effect_tables(frames, headline, policy)
         name = f"reports/{study}/tables"
+        dom_file = base / "reports" / study / "data" / "dominance.csv"
+        if dom_file.exists():
+            # the (n, k) dominance rule, against the estimate stage's internal record of each total's top shares
+            cells, points = dominated_cells(pd.read_csv(dom_file, encoding="utf-8"), policy)
+            published = union_rows(frames)
+            shown_cells = {cell_id(r, c) for r in published.to_dict("records") for c in MEAN_COLUMNS if pd.notna(r.get(c))}
+            bad_cells = sorted(cells & shown_cells)
+            bad_points = []
+            fig = [f for f in files if f.name == "means_paid_hours_all.png" and f.resolve().parent == tdir.parent / "figures"]
+            if fig and sidecar_path(fig[0]).exists() and len(points):
+                pts = json.loads(sidecar_path(fig[0]).read_text(encoding="utf-8")).get("points", [])
+                drawn = {(int(q["x"]), q["series"]) for q in pts}
+                bad_points = [f"{g} month {e}" for e, g in zip(points["event_time"], points["group"]) if (int(e), g) in drawn]
+            rows.append({"file": name, "check": "dominance", "result": "refused" if bad_cells or bad_points else "passed",
+                         "detail": f"({policy.dominance_n}, {policy.dominance_k:.0%}) rule on paid hours: {len(cells)} "
+                                   f"dominated total(s) in the tables and {len(points)} in the figure, "
+                                   f"{len(bad_cells) + len(bad_points)} published"})
+            for c in bad_cells:
+                row, col = c.rsplit(":", 1)
+                v = Violation(name, f"row {row}, column {col}", "dominance",
+                              f"{policy.dominance_n} persons hold more than {policy.dominance_k:.0%} of this total")
+                for f in [f for f in files if f.resolve().parent == tdir and f.stem.startswith("effects")]:
+                    refused.setdefault(f, []).append(v)
+            for b in bad_points:
+                refused.setdefault(fig[0], []).append(Violation(name, b, "dominance", "a dominated monthly total is drawn"))
         rows.append({"file": name, "check": "linked_lp_attack", "result": "refused" if len(res.exposed) else "passed",
                      "detail": f"{len(res.findings)} blank cell(s) attacked by LP ({2 * len(res.findings)} LPs) over "
                                f"{res.relations} published relation(s) (subgroup partitions, DiD identity, headline); "
