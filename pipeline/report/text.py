@@ -54,6 +54,8 @@ class ReportInputs:
     suppression_log: pd.DataFrame | None = None
     lang: str = "da"
     min_cell: int = 5
+    protection_relative: float = 0.5         # report.protection_relative
+    dominance: tuple[int, float] = (2, 0.85)  # report.dominance_n, report.dominance_k
     version: str = ""
     balance: pd.DataFrame | None = None
     subgroup_tables: list[str] = field(default_factory=list)
@@ -1023,13 +1025,20 @@ def build_document(ri: ReportInputs) -> dict:
     appendix.append(P(esc(_t(
         lang, f"Ingen tal i rapporten bygger på færre end {ri.min_cell} personer. Celler med færre personer er "
               "undertrykt (vist som x), og hvor et undertrykt tal ville kunne regnes tilbage fra totaler eller andre "
-              "tal, er yderligere celler undertrykt (sekundær diskretionering). Søjler i histogrammer med få personer "
+              "tal, er yderligere celler undertrykt (sekundær diskretionering): ved lineær programmering over alle "
+              "sammenhænge mellem de offentliggjorte tal (undergrupper, der summerer til alle, og "
+              "forskel-i-forskelle-regnestykket) kan intet undertrykt tal indsnævres til under "
+              f"{ri.min_cell} personer eller {ri.protection_relative * 100:.0f} % af sin værdi. Timetal undertrykkes, hvis "
+              f"{ri.dominance[0]} personer står for mere end {ri.dominance[1] * 100:.0f} % af summen. Søjler i histogrammer med få personer "
               "er slået sammen med nabosøjlen, og punkter i figurer bygger på mindst "
               f"{ri.min_cell} personer. Rapporten indeholder ingen minimums- eller maksimumsværdier og ingen "
               f"personoplysninger. I alt {n_sup} celler eller punkter er undertrykt eller slået sammen.",
         f"No number in the report rests on fewer than {ri.min_cell} persons. Cells with fewer persons are suppressed "
         "(shown as x), and where a suppressed number could be recovered from totals or other numbers, further cells "
-        "are suppressed (secondary suppression). Histogram bins with few persons are merged with their neighbour, and "
+        "are suppressed (secondary suppression): by linear programming over every relation between the published "
+        "numbers (subgroups adding up to all, the difference-in-differences arithmetic) no suppressed number can be "
+        f"narrowed to less than {ri.min_cell} persons or {ri.protection_relative:.0%} of its value. Hours are suppressed "
+        f"when {ri.dominance[0]} persons account for more than {ri.dominance[1]:.0%} of the total. Histogram bins with few persons are merged with their neighbour, and "
         f"points in figures rest on at least {ri.min_cell} persons. The report contains no minima or maxima and no "
         f"personal data. In total {n_sup} cells or points were suppressed or merged."))))
     if synthetic and "truth" in ri.tables:

@@ -297,7 +297,8 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
         prot, log = disclosure.protect_inputs(inputs, min_cell)
     except disclosure.DisclosureError as exc:
         raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
-    prot, log = protect_linked(inputs, prot, log, disclosure_policy(params, min_cell))
+    policy = disclosure_policy(params, min_cell)
+    prot, log = protect_linked(inputs, prot, log, policy)
     study_params = (params.get("studies") or {}).get(study, {})
     h = prot["headline"]
     subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
@@ -328,7 +329,8 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
     doc = text.build_document(text.ReportInputs(
         study=study, study_params=study_params, meta=meta, headline=h, effects=prot["effects"], tables=tbls,
         figures=figs, robustness=prot.get("robustness"), truth=prot.get("truth"), suppression_log=log, lang=lang,
-        min_cell=min_cell, version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names,
+        min_cell=min_cell, protection_relative=policy.relative, dominance=(policy.dominance_n, policy.dominance_k),
+        version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names,
         dream_codes=_dream_codes(), target_groups=params.get("target_groups"),
         seed_every=prot.get("seed_study_every") if meta.get("synthetic") else None))
     pdf = render_pdf(doc, sdir)
