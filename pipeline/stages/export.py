@@ -8,7 +8,9 @@ each study's effect tables are attacked as a whole (:func:`linked_attack`): a bl
 over every relation between the published numbers narrows to fewer than ``min_cell`` persons refuses the
 effect tables and the PDF, naming the file, the row, the column and the relation.
 
-``reports/export/audit.csv`` (file, check, result, detail) lists every file exported or refused and, from
+``reports/export/summary.txt`` is the output-checking summary (rules, files, the attack per study, suppressions
+counted by table and reason; in the style of ACRO's). ``reports/export/audit.csv`` (file, check, result, detail)
+lists every file exported or refused and, from
 each study's ``disclosure_log.csv``, every cell the report stage suppressed and why. The export folder is
 rebuilt on every run (written next to it, then swapped in). If any file is refused the stage names the
 file and the offending cell on stderr and exits with status 1; compliant files are still exported.
