@@ -22,8 +22,8 @@ import pandas as pd
 
 from pipeline.disclosure.engine import DisclosureError, exposed, feasible_intervals, secondary_suppression
 from pipeline.disclosure.linked import (DisclosurePolicy, HEADLINE_COLUMNS, KEY_COLUMNS, MEAN_COLUMNS, N_COLUMNS,
-                                        cell_id, linked_cells, persons_width, protection_rule, sensitive_cells,
-                                        union_rows)
+                                        cell_id, dominated_cells, linked_cells, persons_width, protection_rule,
+                                        sensitive_cells, union_rows)
 
 FINDING_COLUMNS = ["cell", "lower", "upper", "width", "width_persons", "exposed", "reason", "relations"]
 
@@ -191,3 +191,46 @@ def blank_set(original: pd.DataFrame, protected: pd.DataFrame) -> set[str]:
             if pd.notna(a[c]) and pd.isna(b[c]):
                 out.add(cell_id(a, c))
     return out
+
+
+def protect_report_inputs(inputs: dict, prot: dict, log: pd.DataFrame,
+                          policy: DisclosurePolicy) -> tuple[dict, pd.DataFrame]:
+    """The report's inputs after the linked-table rules, on top of the row-wise rules of
+    :func:`pipeline.report.disclosure.protect_inputs` (``prot``, ``log``): dominated hours totals suppressed
+    (table cells and figure months), then primary and secondary suppression over the linked effect tables
+    (:func:`protect_effect_tables`), never using as complements the group means a published means figure gives
+    back unless protection needs them. ``inputs``: the estimate stage's tables (true values); ``log``: the
+    suppression log (rows added). Raises :class:`pipeline.disclosure.engine.DisclosureError` if impossible."""
+    if "effects" not in inputs:
+        return prot, log
+    already = blank_set(inputs["effects"], prot["effects"])
+    dominated, dominated_points = dominated_cells(inputs.get("dominance"), policy)
+    already |= dominated
+    prot = dict(prot)
+    if len(dominated_points) and prot.get("means") is not None:
+        key = prot["means"][["outcome", "event_time", "group"]].merge(dominated_points.assign(_d=1), how="left")["_d"]
+        hit = (key.to_numpy() == 1) & (prot["means"]["subgroup"] == "all").to_numpy()
+        prot["means"] = prot["means"].assign(mean=prot["means"]["mean"].where(~hit))
+        log = pd.concat([log, pd.DataFrame([{"table": "means", "cell": f"outcome={r.outcome}, event_time={r.event_time}, "
+                                             f"group={r.group}", "column": "mean", "action": "suppressed",
+                                             "reason": f"dominance: {policy.dominance_n} persons hold more than "
+                                                       f"{policy.dominance_k:.0%} of the total"}
+                                            for r in dominated_points.itertuples(index=False)], columns=log.columns)],
+                        ignore_index=True)
+    means = inputs.get("means")
+    fig_subgroups = list(dict.fromkeys(["all", (inputs.get("headline") or {}).get("subgroup", "all")]))
+    fig_outcomes = set(means["outcome"]) if means is not None and not means.empty else set()
+    locked = figure_linked_cells(inputs["effects"], fig_subgroups, fig_outcomes)
+    try:
+        res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy, locked)
+    except DisclosureError:
+        # the figures' months cannot all stay derivable: let their window means be complements too (the
+        # figures average over persons observed in each month, so they give those back only roughly)
+        res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy)
+    prot["effects"], prot["headline"] = blank_cells(prot["effects"], prot.get("headline"), res.primary | res.secondary)
+    new = [{"table": "effects", "cell": r["cell"].rsplit(":", 1)[0], "column": r["cell"].rsplit(":", 1)[1],
+            "action": "suppressed",
+            "reason": (f"dominance: {policy.dominance_n} persons hold more than {policy.dominance_k:.0%} of the total"
+                       if r["cell"] in dominated else f"{r['kind']}: {r['reason']}")}
+           for r in res.log if r["cell"] not in already or r["cell"] in dominated]
+    return prot, pd.concat([log, pd.DataFrame(new, columns=log.columns)], ignore_index=True) if new else log

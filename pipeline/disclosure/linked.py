@@ -65,6 +65,15 @@ class DisclosurePolicy:
     dominance_n: int = 2
     dominance_k: float = 0.85
 
+    @classmethod
+    def from_params(cls, params: dict, min_cell: int | None = None) -> "DisclosurePolicy":
+        """The rules of params ``report`` (``min_cell`` overrides ``report.min_cell``, e.g. a study's own)."""
+        rep = params.get("report") or {}
+        return cls(min_cell=int(min_cell if min_cell is not None else rep.get("min_cell", 5)),
+                   relative=float(rep.get("protection_relative", 0.5)),
+                   allow_zero_shares=bool(rep.get("allow_zero_shares", True)),
+                   dominance_n=int(rep.get("dominance_n", 2)), dominance_k=float(rep.get("dominance_k", 0.85)))
+
 
 def cell_id(row: pd.Series | dict, column: str) -> str:
     """``estimator|outcome|subgroup|window:column`` (headline cells: ``headline:column``)."""

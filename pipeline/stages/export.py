@@ -32,9 +32,9 @@ import pandas as pd
 from pipeline.atomic import write_csv
 from pipeline.config import UserError, load_params
 from pipeline.disclosure.audit import attack_effect_tables
-from pipeline.disclosure.linked import MEAN_COLUMNS, cell_id, dominated_cells, union_rows
+from pipeline.disclosure.linked import MEAN_COLUMNS, DisclosurePolicy, cell_id, dominated_cells, union_rows
 from pipeline.report.disclosure import Violation, check_file, sidecar_path
-from pipeline.stages.report import disclosure_policy, report_settings
+from pipeline.stages.report import report_settings
 
 AUDIT_COLUMNS = ["file", "check", "result", "detail"]
 TABLE_SUFFIXES = (".csv", ".html", ".tex")
@@ -60,7 +60,7 @@ def linked_attack(files: list[Path], studies: list[str], base: Path, params: dic
     report stage's bookkeeping): every blank cell's feasible interval by LP over every published relation
     (:func:`pipeline.disclosure.audit.attack_effect_tables`). Returns ``{file: [violations]}`` for the files
     that expose a cell (the effect tables and the PDF that shows them) and the audit rows."""
-    policy = disclosure_policy(params, min_cell)
+    policy = DisclosurePolicy.from_params(params, min_cell)
     refused: dict[Path, list] = {}
     rows: list[dict] = []
     for study in studies:
@@ -206,7 +206,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
             if f.suffix in FIGURE_SUFFIXES + (".pdf",) and side.exists():
                 shutil.copyfile(side, d.with_suffix(".json"))
         write_csv(pd.DataFrame(rows, columns=AUDIT_COLUMNS), tmp / "audit.csv")
-        pol = disclosure_policy(params, min_cell)
+        pol = DisclosurePolicy.from_params(params, min_cell)
         (tmp / "summary.txt").write_text(summary_text(
             rows, suppressions, len([f for f in files if export_dir.resolve() not in f.resolve().parents]), len(passed),
             f"rules: minimum {pol.min_cell} persons behind every number; a suppressed cell must stay uncertain by at "

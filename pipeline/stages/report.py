@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.disclosure.audit import blank_cells, blank_set, figure_linked_cells, protect_effect_tables
-from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
-from pipeline.disclosure.linked import DisclosurePolicy, dominated_cells
 from pipeline.atomic import atomic_write, write_csv, write_json
 from pipeline.config import UserError, code_list, load_params
+from pipeline.disclosure.audit import protect_report_inputs
+from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
+from pipeline.disclosure.linked import DisclosurePolicy
 from pipeline.report import disclosure, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
@@ -45,55 +45,6 @@ def report_settings(params: dict) -> tuple[str, int]:
     if min_cell < 1:
         raise UserError(f"params.yaml report.min_cell must be at least 1, not {min_cell}")
     return lang, min_cell
-
-
-def disclosure_policy(params: dict, min_cell: int) -> DisclosurePolicy:
-    """The export's disclosure rules from params ``report`` (see :class:`pipeline.disclosure.linked.DisclosurePolicy`)."""
-    rep = params.get("report") or {}
-    return DisclosurePolicy(min_cell=min_cell, relative=float(rep.get("protection_relative", 0.5)),
-                            allow_zero_shares=bool(rep.get("allow_zero_shares", True)),
-                            dominance_n=int(rep.get("dominance_n", 2)), dominance_k=float(rep.get("dominance_k", 0.85)))
-
-
-def protect_linked(inputs: dict, prot: dict, log: pd.DataFrame, policy: DisclosurePolicy) -> tuple[dict, pd.DataFrame]:
-    """Secondary suppression over the linked effect tables (subgroup partitions, the DiD identity, the
-    headline), on top of the row-wise rules of :func:`pipeline.report.disclosure.protect_inputs`."""
-    if "effects" not in inputs:
-        return prot, log
-    already = blank_set(inputs["effects"], prot["effects"])
-    dominated, dominated_points = dominated_cells(inputs.get("dominance"), policy)
-    already |= dominated
-    prot = dict(prot)
-    if len(dominated_points) and prot.get("means") is not None:
-        key = prot["means"][["outcome", "event_time", "group"]].merge(dominated_points.assign(_d=1), how="left")["_d"]
-        hit = (key.to_numpy() == 1) & (prot["means"]["subgroup"] == "all").to_numpy()
-        prot["means"] = prot["means"].assign(mean=prot["means"]["mean"].where(~hit))
-        log = pd.concat([log, pd.DataFrame([{"table": "means", "cell": f"outcome={r.outcome}, event_time={r.event_time}, "
-                                             f"group={r.group}", "column": "mean", "action": "suppressed",
-                                             "reason": f"dominance: {policy.dominance_n} persons hold more than "
-                                                       f"{policy.dominance_k:.0%} of the total"}
-                                            for r in dominated_points.itertuples(index=False)], columns=log.columns)],
-                        ignore_index=True)
-    means = inputs.get("means")
-    fig_subgroups = list(dict.fromkeys(["all", (inputs.get("headline") or {}).get("subgroup", "all")]))
-    fig_outcomes = set(means["outcome"]) if means is not None and not means.empty else set()
-    locked = figure_linked_cells(inputs["effects"], fig_subgroups, fig_outcomes)
-    try:
-        try:
-            res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy, locked)
-        except EngineDisclosureError:
-            # the figures' months cannot all stay derivable: let their window means be complements too (the
-            # figures average over persons observed in each month, so they give those back only roughly)
-            res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy)
-    except EngineDisclosureError as exc:
-        raise UserError(f"disclosure control: {exc}; coarsen the subgroups or raise the cohort size") from None
-    prot["effects"], prot["headline"] = blank_cells(prot["effects"], prot.get("headline"), res.primary | res.secondary)
-    new = [{"table": "effects", "cell": r["cell"].rsplit(":", 1)[0], "column": r["cell"].rsplit(":", 1)[1],
-            "action": "suppressed",
-            "reason": (f"dominance: {policy.dominance_n} persons hold more than {policy.dominance_k:.0%} of the total"
-                       if r["cell"] in dominated else f"{r['kind']}: {r['reason']}")}
-           for r in res.log if r["cell"] not in already or r["cell"] in dominated]
-    return prot, pd.concat([log, pd.DataFrame(new, columns=log.columns)], ignore_index=True) if new else log
 
 
 def pdf_name(study: str, lang: str) -> str:
@@ -297,8 +248,11 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
         prot, log = disclosure.protect_inputs(inputs, min_cell)
     except disclosure.DisclosureError as exc:
         raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
-    policy = disclosure_policy(params, min_cell)
-    prot, log = protect_linked(inputs, prot, log, policy)
+    policy = DisclosurePolicy.from_params(params, min_cell)
+    try:
+        prot, log = protect_report_inputs(inputs, prot, log, policy)
+    except EngineDisclosureError as exc:
+        raise UserError(f"disclosure control: {exc}; coarsen the subgroups or raise the cohort size") from None
     study_params = (params.get("studies") or {}).get(study, {})
     h = prot["headline"]
     subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
