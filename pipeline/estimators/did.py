@@ -29,6 +29,7 @@ Conventions shared by every estimator in this module
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,13 @@ def _require(panel: pd.DataFrame, cols: list[str | None]) -> None:
         raise KeyError(f"panel lacks columns {missing}")
 
 
+def _cluster_list(cluster_col: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Cluster columns as a list: none, one (one-way) or several (multiway clustering)."""
+    if cluster_col is None:
+        return []
+    return [cluster_col] if isinstance(cluster_col, str) else list(cluster_col)
+
+
 def _check_window(name: str, window: tuple[int, int]) -> tuple[int, int]:
     lo, hi = (int(window[0]), int(window[1]))
     if lo > hi:
@@ -140,18 +148,46 @@ def _t_inference(est: float, se: float, df: int, alpha: float) -> tuple[float, f
     return float(t), p, (float(est - q * se), float(est + q * se))
 
 
+def _cluster_meat(xe: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """``sum_g s_g s_g'`` over the clusters ``codes`` (0..G-1) of the row scores ``xe``; returns (meat, G)."""
+    G = int(codes.max()) + 1 if len(codes) else 0
+    scores = np.column_stack([np.bincount(codes, weights=xe[:, j], minlength=G) for j in range(xe.shape[1])])
+    return scores.T @ scores, G
+
+
+def _cluster_codes(clusters: np.ndarray) -> list[np.ndarray]:
+    """Integer codes (0..G-1) of each cluster dimension (one column per dimension)."""
+    c = np.asarray(clusters)
+    cols = [c] if c.ndim == 1 else [c[:, j] for j in range(c.shape[1])]
+    out = []
+    for col in cols:
+        codes, _ = pd.factorize(col, sort=True)
+        if (codes < 0).any():
+            raise ValueError("clusters contain missing values")
+        out.append(codes.astype(np.int64))
+    return out
+
+
 def wls_cluster_cov(
     y: np.ndarray,
     X: np.ndarray,
     weights: np.ndarray | None = None,
     clusters: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Weighted least squares with the CR1 cluster-robust covariance.
+    """Weighted least squares with the CR1 cluster-robust covariance, one-way or multiway.
 
     ``beta = (X'WX)^-1 X'Wy``;
     ``V = G/(G-1) * (n-1)/(n-k) * (X'WX)^-1 [sum_g s_g s_g'] (X'WX)^-1`` with
     ``s_g = sum_{i in g} w_i x_i (y_i - x_i'beta)``. ``clusters=None`` makes every row its own cluster,
-    which reduces the factor to n/(n-k): HC1. Returns ``(beta, V, G)``.
+    which reduces the factor to n/(n-k): HC1.
+
+    ``clusters`` with several columns gives the multiway covariance of Cameron, Gelbach & Miller (2011):
+    ``V = sum over non-empty sets S of dimensions of (-1)^(|S|+1) V_S``, where ``V_S`` is the one-way CR1
+    covariance (with its own ``G_S``) on the intersection of the dimensions in S; for two dimensions
+    ``V = V_A + V_B - V_AB`` (statsmodels ``cov_type="cluster"`` with two group columns; Stata
+    ``cgmreg``). A non positive semi-definite result has its negative eigenvalues set to 0 (CGM 2011,
+    section 2.3). The G returned is the smallest number of clusters of any dimension, as t(G-1) then
+    uses the scarcest dimension (CGM's recommendation). Returns ``(beta, V, G)``.
     """
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
@@ -164,24 +200,30 @@ def wls_cluster_cov(
     xtx_inv = np.linalg.inv(Xt.T @ Xt)
     beta = xtx_inv @ (Xt.T @ yt)
     e = yt - Xt @ beta
-    if clusters is None:
-        scores = Xt * e[:, None]
-        G = n
-    else:
-        codes, uniq = pd.factorize(np.asarray(clusters), sort=True)
-        if (codes < 0).any():
-            raise ValueError("clusters contain missing values")
-        G = len(uniq)
-        xe = Xt * e[:, None]
-        scores = np.column_stack([np.bincount(codes, weights=xe[:, j], minlength=G) for j in range(k)])
-    if G < 2:
-        raise ValueError("need at least two clusters")
+    xe = Xt * e[:, None]
     if n <= k:
         raise ValueError("no residual degrees of freedom")
-    meat = scores.T @ scores
-    factor = G / (G - 1) * (n - 1) / (n - k)
-    V = factor * xtx_inv @ meat @ xtx_inv
-    return beta, (V + V.T) / 2, G
+    dims = [np.arange(n, dtype=np.int64)] if clusters is None else _cluster_codes(clusters)
+    G_min = None
+    V = np.zeros((k, k))
+    for r in range(1, len(dims) + 1):
+        for subset in itertools.combinations(range(len(dims)), r):
+            codes = dims[subset[0]]
+            for j in subset[1:]:  # intersection of the dimensions in the subset
+                codes = pd.factorize(pd.MultiIndex.from_arrays([codes, dims[j]]), sort=True)[0].astype(np.int64)
+            meat, G = _cluster_meat(xe, codes)
+            if G < 2:
+                raise ValueError("need at least two clusters")
+            if r == 1:
+                G_min = G if G_min is None else min(G_min, G)
+            factor = (-1) ** (r + 1) * (G / (G - 1) * (n - 1) / (n - k))
+            V += factor * xtx_inv @ meat @ xtx_inv
+    V = (V + V.T) / 2
+    if len(dims) > 1:
+        vals, vecs = np.linalg.eigh(V)
+        if (vals < 0).any():
+            V = (vecs * np.maximum(vals, 0)) @ vecs.T
+    return beta, V, int(G_min)
 
 
 def _weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
@@ -200,16 +242,17 @@ def person_changes(
     weight_col: str | None = None,
     pre_window: tuple[int, int] | None = (-12, -1),
     post_window: tuple[int, int] = (1, 12),
-    cluster_col: str | None = None,
+    cluster_col: str | list[str] | None = None,
 ) -> pd.DataFrame:
-    """One row per person: ``treat, weight, [cluster], y_pre, y_post, delta``.
+    """One row per person: ``treat, weight, [cluster, cluster2, ...], y_pre, y_post, delta``.
 
     ``y_pre``/``y_post`` are the person's unweighted means of ``outcome`` over the rows with event time in
     the (inclusive) windows, NaN when the window has no non-missing row; ``delta = y_post - y_pre``.
     ``weight`` is 1 when ``weight_col`` is None. Treatment, weight and cluster must be constant within
     person (ValueError otherwise). Vectorised: one factorize and a few bincounts.
     """
-    _require(panel, [outcome, id_col, treat_col, event_time_col, weight_col, cluster_col])
+    cluster_cols = _cluster_list(cluster_col)
+    _require(panel, [outcome, id_col, treat_col, event_time_col, weight_col, *cluster_cols])
     post_lo, post_hi = _check_window("post_window", post_window)
     codes, persons = pd.factorize(panel[id_col], sort=True)
     if (codes < 0).any():
@@ -238,12 +281,12 @@ def person_changes(
         if np.isnan(w).any() or (w < 0).any() or not np.isfinite(w).all():
             raise ValueError(f"{weight_col} must be finite and non-negative")
         out["weight"] = w
-    if cluster_col is not None:
-        ccodes, cuniq = pd.factorize(panel[cluster_col], sort=True)
+    for j, col in enumerate(cluster_cols):
+        ccodes, cuniq = pd.factorize(panel[col], sort=True)
         if (ccodes < 0).any():
-            raise ValueError(f"{cluster_col} has missing values")
-        pc = _per_person_constant(ccodes.astype(np.float64), codes, P, cluster_col).astype(np.int64)
-        out["cluster"] = np.asarray(cuniq)[pc]
+            raise ValueError(f"{col} has missing values")
+        pc = _per_person_constant(ccodes.astype(np.float64), codes, P, col).astype(np.int64)
+        out["cluster" if j == 0 else f"cluster{j + 1}"] = np.asarray(cuniq)[pc]
     if pre_window is not None:
         pre_lo, pre_hi = _check_window("pre_window", pre_window)
         out["y_pre"] = window_mean(pre_lo, pre_hi)
@@ -268,16 +311,22 @@ def _two_group_regression(
     if (D == 1).sum() == 0 or (D == 0).sum() == 0:
         raise ValueError("need both treated and comparison persons with positive weight and complete windows")
     X = np.column_stack([np.ones_like(D), D])
-    clusters = pc["cluster"].to_numpy() if use_cluster else None
+    ccols = [c for c in pc.columns if c == "cluster" or (c.startswith("cluster") and c[7:].isdigit())]
+    clusters = pc[ccols].to_numpy() if use_cluster else None
+    clusters = clusters[:, 0] if clusters is not None and clusters.shape[1] == 1 else clusters
     beta, V, G = wls_cluster_cov(pc[ycol].to_numpy(), X, w, clusters)
     att, se = float(beta[1]), float(np.sqrt(V[1, 1]))
     t, p, ci = _t_inference(att, se, G - 1, alpha)
     return att, se, G, G - 1, t, p, ci, D
 
 
-def _convention_2x2(what: str, cluster_col: str | None, G: int) -> str:
+def _convention_2x2(what: str, cluster_col: str | list[str] | None, G: int) -> str:
+    multi = cluster_col is not None and not isinstance(cluster_col, str) and len(cluster_col) > 1
     clus = (
-        f"clustered by {cluster_col!r} (CR1: G/(G-1)*(n-1)/(n-k), k=2, G={G})"
+        f"multiway clustered by {list(cluster_col)!r} (Cameron-Gelbach-Miller: V_A + V_B - V_AB, each CR1; "
+        f"smallest G={G})"
+        if multi
+        else f"clustered by {cluster_col if isinstance(cluster_col, str) else cluster_col[0]!r} (CR1: G/(G-1)*(n-1)/(n-k), k=2, G={G})"
         if cluster_col
         else "clustered by person = HC1 (n/(n-k), k=2; one row per person)"
     )
@@ -296,7 +345,7 @@ def matched_did(
     weight_col: str | None,
     pre_window: tuple[int, int] = (-12, -1),
     post_window: tuple[int, int] = (1, 12),
-    cluster_col: str | None = None,
+    cluster_col: str | list[str] | None = None,
     alpha: float = 0.05,
 ) -> DiDResult:
     """Matched 2x2 difference-in-differences on person window means.
