@@ -1,4 +1,5 @@
-"""Disclosure control (pipeline/report/disclosure.py) and the export stage's refusal of non-compliant files."""
+"""Disclosure control (the single-table rules, the report's protection, the export audit of files) and the export
+stage's refusal of non-compliant files."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.report import disclosure as D
-from pipeline.report.disclosure import (
-    check_file,
+from pipeline.disclosure import rules as D
+from pipeline.disclosure.audit import check_file
+from pipeline.disclosure.policy import DisclosurePolicy
+from pipeline.disclosure.protect import protect_inputs
+from pipeline.disclosure.rules import (
     check_frame,
     coarsen_bins,
     feasible_range,
@@ -23,7 +26,6 @@ from pipeline.report.disclosure import (
     partition_system,
     protect_effects,
     protect_flow,
-    protect_inputs,
     protect_means,
     protect_rows,
     protect_two_way,
@@ -33,6 +35,7 @@ from pipeline.report.disclosure import (
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "report"
 M = 5
+POLICY = DisclosurePolicy(min_cell=M)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,7 +254,7 @@ def test_identifier_columns_are_refused(col):
     df = pd.DataFrame({col: [1, 2], "n_persons": [10, 12]})
     assert any(v.rule == "identifier" for v in check_frame(df, M))
     with pytest.raises(D.DisclosureError):
-        protect_inputs({"means": df}, M)
+        protect_inputs({"means": df}, POLICY)
 
 
 def test_cpr_like_values_and_raw_extremes_are_refused():
@@ -274,7 +277,7 @@ def test_protect_inputs_on_fixtures_passes_checks():
     inputs = {k: pd.read_csv(d / f"{k}.csv") for k in ("effects", "means", "balance", "overlap", "cohort_flow",
                                                        "event_study", "robustness")}
     inputs["headline"] = json.loads((d / "headline.json").read_text(encoding="utf-8"))
-    out, log = protect_inputs(inputs, M)
+    out, log = protect_inputs(inputs, POLICY)
     for k in ("effects", "means", "balance", "cohort_flow", "robustness"):
         assert check_frame(out[k], M) == [], k
     assert out["event_study"]["n_persons"].notna().all()
@@ -289,7 +292,7 @@ def test_check_file_names_file_line_and_column(tmp_path):
     p = tmp_path / "effects.csv"
     eff = effects_with_small_subgroup()
     eff.to_csv(p, index=False)
-    v = [x for x in check_file(p, M) if x.rule == "min_cell" and x.cell.endswith("column n_treated")]
+    v = [x for x in check_file(p, POLICY) if x.rule == "min_cell" and x.cell.endswith("column n_treated")]
     assert len(v) == 1
     x = v[0]
     assert x.file == str(p) and "line 4" in x.cell and "subgroup=women" in x.cell and "column n_treated" in x.cell
@@ -301,27 +304,27 @@ def test_check_file_figures_need_a_matching_sidecar(tmp_path):
 
     es = pd.DataFrame({"event_time": [-2, 0, 1], "estimate": [0.0, 0.01, 0.02], "ci_lower": [-0.01, 0.0, 0.01],
                        "ci_upper": [0.01, 0.02, 0.03], "n_persons": [50, 60, 3]})
-    fig, pts = figures.event_study_figure(es, "share", "da", M)
+    fig, pts = figures.event_study_figure(es, "share", "da", POLICY)
     assert [p["x"] for p in pts] == [-2, 0]                         # the small point is not plotted
-    figures.save_figure(fig, tmp_path, "es", "event_study", pts, M)
-    assert check_file(tmp_path / "es.png", M) == [] and check_file(tmp_path / "es.svg", M) == []
+    figures.save_figure(fig, tmp_path, "es", "event_study", pts, POLICY)
+    assert check_file(tmp_path / "es.png", POLICY) == [] and check_file(tmp_path / "es.svg", POLICY) == []
     side = json.loads((tmp_path / "es.json").read_text())
     side["points"][0]["n"] = 2
     (tmp_path / "es.json").write_text(json.dumps(side))
-    assert any(v.rule == "min_cell" for v in check_file(tmp_path / "es.png", M))
+    assert any(v.rule == "min_cell" for v in check_file(tmp_path / "es.png", POLICY))
     (tmp_path / "es.json").unlink()
-    assert check_file(tmp_path / "es.png", M)[0].rule == "sidecar"
+    assert check_file(tmp_path / "es.png", POLICY)[0].rule == "sidecar"
     (tmp_path / "other.png").write_bytes(b"\x89PNG")
-    assert check_file(tmp_path / "other.png", M)
+    assert check_file(tmp_path / "other.png", POLICY)
 
 
 def test_check_file_refuses_unknown_types_and_pdfs_without_record(tmp_path):
     (tmp_path / "x.parquet").write_bytes(b"PAR1")
-    assert check_file(tmp_path / "x.parquet", M)[0].rule == "file_type"
+    assert check_file(tmp_path / "x.parquet", POLICY)[0].rule == "file_type"
     (tmp_path / "r.pdf").write_bytes(b"%PDF-1.7")
-    assert check_file(tmp_path / "r.pdf", M)[0].rule == "sidecar"
+    assert check_file(tmp_path / "r.pdf", POLICY)[0].rule == "sidecar"
     (tmp_path / "t.html").write_text("<table></table>")
-    assert check_file(tmp_path / "t.html", M)[0].rule == "twin"
+    assert check_file(tmp_path / "t.html", POLICY)[0].rule == "twin"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from pipeline.disclosure import (
+from pipeline.disclosure.engine import (
     DisclosureError,
     LinkedCells,
     ProtectionRule,

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline.disclosure.audit import attack_effect_tables, blank_cells, blank_set, protect_effect_tables
-from pipeline.disclosure.linked import DisclosurePolicy, cell_id
-from pipeline.report.disclosure import protect_effects, protect_share_counts
+from pipeline.disclosure.audit import attack_effect_tables
+from pipeline.disclosure.linked import cell_id
+from pipeline.disclosure.policy import DisclosurePolicy
+from pipeline.disclosure.protect import blank_cells, blank_set, protect_effect_tables
+from pipeline.disclosure.rules import protect_effects, protect_share_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 WIN = "months -12..-1 vs 0..35"

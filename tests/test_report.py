@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from pipeline.report import fmt, tables, text
-from pipeline.report.disclosure import check_file
+from pipeline.disclosure.audit import check_file
+from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.report.fmt import NBSP
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,7 +219,7 @@ def test_every_output_passes_the_export_check(runs):
     a, _ = runs
     for p in outputs(a):
         if p.suffix in (".csv", ".html", ".tex", ".png", ".svg", ".pdf") and p.name != "disclosure_log.csv":
-            assert check_file(p, 5) == [], p
+            assert check_file(p, DisclosurePolicy(min_cell=5)) == [], p
 
 
 def test_suppression_shows_in_published_tables(runs):
@@ -246,7 +247,7 @@ def test_export_after_report(runs, tmp_path):
     # a PDF changed after the check is refused
     pdf = tmp_path / "x" / "reports" / "copenhagen_2015" / "copenhagen_2015_rapport.pdf"
     pdf.write_bytes(pdf.read_bytes() + b"\n%")
-    assert any(v.rule == "sidecar" for v in check_file(pdf, 5))
+    assert any(v.rule == "sidecar" for v in check_file(pdf, DisclosurePolicy(min_cell=5)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_vocabularies_match_the_code():
     from pipeline.estimators import evaluation as ev
     from pipeline.matching.api import Method, MOrder
     from pipeline.registers.validate import TABLES
-    from pipeline.report.disclosure import MIN_CELL
+    from pipeline.disclosure.policy import MIN_CELL
     from pipeline.synth import truth
     from pipeline.synth.careers import STUDY_INDEX
     from pipeline.synth.model import SMALL_JOB_PROB

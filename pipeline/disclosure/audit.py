@@ -1,4 +1,9 @@
-"""The export audit's attack on the effect tables, and the report stage's protection against it.
+"""The export audit: what is about to leave the research environment, checked as an attacker would see it.
+
+:func:`check_file` checks one file as it would be exported: a CSV table against every single-table rule
+(:func:`pipeline.disclosure.rules.check_frame`), a figure (PNG/SVG) against its sidecar JSON (the persons
+behind each plotted point, :func:`figure_sidecar`, and the file's hash), the PDF against its sidecar (every
+input passed, the file's hash), HTML/TeX through the CSV twin written with it; any other file type is refused.
 
 :func:`attack_effect_tables` works from the files alone (what an attacker holds): it rebuilds every relation
 of :mod:`pipeline.disclosure.linked` from the published numbers, first recovers what it can of the blank
@@ -7,23 +12,25 @@ linear programming the interval each blank cell can still take. A blank cell is 
 is narrower than ``min_cell`` persons (a share times its n; a count as it is) or, for magnitudes without
 a person count (estimates, hours), narrower than ``relative`` times its size on either side.
 
-:func:`protect_effect_tables` is the report stage's side: from the true values it chooses the primary cells
-(:func:`pipeline.disclosure.linked.sensitive_cells`) and secondary cells
-(:func:`pipeline.disclosure.engine.secondary_suppression`) so that every primary cell's interval covers the
-protection level, never suppressing the headline.
+The report stage's side, choosing what to suppress, is :mod:`pipeline.disclosure.protect`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.disclosure.engine import DisclosureError, exposed, feasible_intervals, secondary_suppression
-from pipeline.disclosure.linked import (DisclosurePolicy, HEADLINE_COLUMNS, KEY_COLUMNS, MEAN_COLUMNS, N_COLUMNS,
-                                        cell_id, dominated_cells, linked_cells, persons_width, protection_rule,
-                                        sensitive_cells, union_rows)
+from pipeline.disclosure.engine import feasible_intervals
+from pipeline.disclosure.linked import N_COLUMNS, headline_row, linked_cells, persons_width, union_rows
+from pipeline.disclosure.policy import DisclosurePolicy
+from pipeline.disclosure.rules import Violation, check_frame, text_identifiers
 
 FINDING_COLUMNS = ["cell", "lower", "upper", "width", "width_persons", "exposed", "reason", "relations"]
 
@@ -41,17 +48,11 @@ class AttackResult:
         return self.findings[self.findings["exposed"]]
 
 
-def _headline_row(headline: dict | None) -> dict | None:
-    if not headline or any(headline.get(k) is None for k in KEY_COLUMNS):
-        return None
-    return headline
-
-
 def attack_effect_tables(frames: list[pd.DataFrame], headline: dict | None = None,
                          policy: DisclosurePolicy = DisclosurePolicy()) -> AttackResult:
     """Feasible interval of every blank cell of the effect tables, from the published numbers alone."""
     rows = union_rows(frames)
-    headline = _headline_row(headline)
+    headline = headline_row(headline)
     cells, t, dropped = linked_cells(rows, headline, policy)
     blank = [c for c, p in zip(cells.ids, cells.published) if not p and not c.startswith("rounding:")]
     # pass 1: person counts recovered by subtraction become known coefficients of the mean relations
@@ -97,140 +98,100 @@ def attack_effect_tables(frames: list[pd.DataFrame], headline: dict | None = Non
     return AttackResult(pd.DataFrame(out, columns=FINDING_COLUMNS), len(cells.relations), dropped)
 
 
-@dataclass
-class Protection:
-    """The report stage's choice: cells to blank (primary and secondary) with the reason of each."""
+# ---------------------------------------------------------------------------------------------
+# files as they would be exported
+# ---------------------------------------------------------------------------------------------
 
-    primary: set[str]
-    secondary: set[str]
-    log: list[dict]
-    lp_checks: int
+def sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (the sidecars record it; the audit compares)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def figure_linked_cells(effects: pd.DataFrame, figure_subgroups: list[str], figure_outcomes: set[str]) -> set[str]:
-    """Group means of the monthly matched DiD rows (whole follow-up, or one month) whose outcome and subgroup
-    are also drawn month by month in a published means figure: an attacker averages the figure's points over
-    the window and gets them back (up to persons missing in some months), so they cannot serve as
-    complementary cells."""
-    out = set()
-    for r in effects.to_dict("records"):
-        if (r["estimator"] in ("matched_did", "matched_did_month") and r["subgroup"] in figure_subgroups
-                and r["outcome"] in figure_outcomes):
-            out |= {cell_id(r, c) for c in MEAN_COLUMNS}
+def sidecar_path(path: str | Path) -> Path:
+    """``figures/x.png -> figures/x.json``; ``x_rapport.pdf -> x_rapport.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def figure_sidecar(name: str, kind: str, points: Sequence[dict], policy: DisclosurePolicy, caption: str = "",
+                   files: dict[str, str] | None = None) -> dict:
+    """The sidecar of a figure: the persons behind every plotted point (``series``, ``x``, ``n``) and the
+    ``min_cell`` it was drawn under."""
+    ns = [p.get("n") for p in points]
+    return {"figure": name, "kind": kind, "caption": caption, "min_cell": int(policy.min_cell),
+            "n_points": len(points), "n_min": int(min(ns)) if ns and all(x is not None for x in ns) else None,
+            "points": list(points), "files": dict(sorted((files or {}).items()))}
+
+
+def check_sidecar(meta: dict, policy: DisclosurePolicy = DisclosurePolicy(), name: str = "figure") -> list[Violation]:
+    """A figure's sidecar: every plotted point rests on at least ``min_cell`` persons (a share's point also
+    on at least ``min_cell`` persons with, and without, the outcome)."""
+    min_cell = policy.min_cell
+    out = []
+    points = meta.get("points")
+    if not isinstance(points, list) or not points:
+        return [Violation(name, "sidecar", "sidecar", "figure sidecar lists no plotted points")]
+    for k, p in enumerate(points):
+        n = p.get("n")
+        where = f"point {k + 1} (series={p.get('series')}, x={p.get('x')})"
+        if n is None or (isinstance(n, float) and math.isnan(n)):
+            out.append(Violation(name, where, "min_cell", "no person count for this plotted point"))
+        elif 0 < float(n) < min_cell:
+            out.append(Violation(name, where, "min_cell", f"plotted point rests on fewer than {min_cell} persons"))
+        elif p.get("count") is not None and (0 < float(p["count"]) < min_cell or 0 < float(n) - float(p["count"]) < min_cell):
+            out.append(Violation(name, where, "min_cell",
+                                 f"plotted share rests on fewer than {min_cell} persons with (or without) the outcome"))
     return out
 
 
-def protect_effect_tables(effects: pd.DataFrame, headline: dict | None, already_blank: set[str],
-                          policy: DisclosurePolicy = DisclosurePolicy(), locked: set[str] = frozenset()) -> Protection:
-    """Primary and secondary suppression over the linked effect tables (true values in ``effects`` and
-    ``headline``). ``already_blank``: cells the row-wise rules blank anyway (they count as suppressed, and
-    as sensitive when :func:`sensitive_cells` says so). The headline's numbers and the cells equal to them are
-    never chosen as secondary cells, nor are the ``locked`` cells (e.g. :func:`figure_linked_cells`)."""
-    rows = union_rows([effects])
-    extra_locked = set(locked)
-    h = _headline_row(headline)
-    cells, t, _ = linked_cells(rows, h, policy)
-    ids = set(cells.ids)
-    primary = {c for c in sensitive_cells(t, policy)} | {c for c in already_blank if c in ids}
-    if not primary:
-        return Protection(set(), set(), [], 0)
-    locked = {f"headline:{c}" for c in HEADLINE_COLUMNS}
-    if h is not None:
-        locked |= {cell_id(h, "mean_treated_post"), cell_id(h, "estimate")}
-    locked &= ids
-    locked |= (extra_locked & ids) - primary
-    if primary & locked:
-        raise DisclosureError(f"the headline rests on a cell that must be suppressed: {sorted(primary & locked)}",
-                              sorted(primary & locked))
-    rule = protection_rule(t, policy)
-    # what a complement costs: an effect estimate or a person count is worth far more to the reader than
-    # one of the group means behind it
-    cost = {c: (1000.0 if c.endswith(":estimate") else 100.0 if c.rsplit(":", 1)[-1] in N_COLUMNS else 1.0 + abs(v))
-            for c, v in zip(cells.ids, cells.values)}
-    chosen = secondary_suppression(cells, primary, rule, cost=cost, protected_from_suppression=locked)
-    secondary = chosen - primary
-    left = exposed(cells, chosen, rule, check=primary)
-    if len(left):
-        raise DisclosureError(f"cells still exposed: {left['cell'].tolist()}", left["cell"].tolist())
-    involved = {}
-    for name, coef in cells.relations:
-        for c in coef:
-            involved.setdefault(c, []).append(name)
-    log = [{"cell": c, "kind": "primary", "reason": "rests on fewer than the minimum number of persons"}
-           for c in sorted(primary)]
-    log += [{"cell": c, "kind": "complementary",
-             "reason": "suppressed so that a primary cell cannot be recomputed through: "
-                       + "; ".join(involved.get(c, [])[:3])} for c in sorted(secondary)]
-    return Protection(primary, secondary, log, 2 * len(chosen))
-
-
-def blank_cells(effects: pd.DataFrame, headline: dict | None, cells: set[str]) -> tuple[pd.DataFrame, dict | None]:
-    """Blank the named cells in the effects table (every row with that key) and the headline."""
-    out = effects.copy()
-    keys = out[list(KEY_COLUMNS)].astype(str).agg("|".join, axis=1)
-    for c in cells:
-        if c.startswith("headline:"):
-            continue
-        key, col = c.rsplit(":", 1)
-        if col in out.columns:
-            out.loc[keys == key, col] = np.nan
-    h = dict(headline) if headline is not None else None
-    if h is not None:
-        for c in cells:
-            if c.startswith("headline:"):
-                h[c.split(":", 1)[1]] = None
-    return out, h
-
-
-def blank_set(original: pd.DataFrame, protected: pd.DataFrame) -> set[str]:
-    """Cells (ids of :func:`cell_id`) present in ``original`` and blank in ``protected`` (same rows)."""
-    out = set()
-    cols = [c for c in (*N_COLUMNS, *MEAN_COLUMNS, "estimate") if c in original.columns]
-    for (_, a), (_, b) in zip(original.iterrows(), protected.iterrows()):
-        for c in cols:
-            if pd.notna(a[c]) and pd.isna(b[c]):
-                out.add(cell_id(a, c))
-    return out
-
-
-def protect_report_inputs(inputs: dict, prot: dict, log: pd.DataFrame,
-                          policy: DisclosurePolicy) -> tuple[dict, pd.DataFrame]:
-    """The report's inputs after the linked-table rules, on top of the row-wise rules of
-    :func:`pipeline.report.disclosure.protect_inputs` (``prot``, ``log``): dominated hours totals suppressed
-    (table cells and figure months), then primary and secondary suppression over the linked effect tables
-    (:func:`protect_effect_tables`), never using as complements the group means a published means figure gives
-    back unless protection needs them. ``inputs``: the estimate stage's tables (true values); ``log``: the
-    suppression log (rows added). Raises :class:`pipeline.disclosure.engine.DisclosureError` if impossible."""
-    if "effects" not in inputs:
-        return prot, log
-    already = blank_set(inputs["effects"], prot["effects"])
-    dominated, dominated_points = dominated_cells(inputs.get("dominance"), policy)
-    already |= dominated
-    prot = dict(prot)
-    if len(dominated_points) and prot.get("means") is not None:
-        key = prot["means"][["outcome", "event_time", "group"]].merge(dominated_points.assign(_d=1), how="left")["_d"]
-        hit = (key.to_numpy() == 1) & (prot["means"]["subgroup"] == "all").to_numpy()
-        prot["means"] = prot["means"].assign(mean=prot["means"]["mean"].where(~hit))
-        log = pd.concat([log, pd.DataFrame([{"table": "means", "cell": f"outcome={r.outcome}, event_time={r.event_time}, "
-                                             f"group={r.group}", "column": "mean", "action": "suppressed",
-                                             "reason": f"dominance: {policy.dominance_n} persons hold more than "
-                                                       f"{policy.dominance_k:.0%} of the total"}
-                                            for r in dominated_points.itertuples(index=False)], columns=log.columns)],
-                        ignore_index=True)
-    means = inputs.get("means")
-    fig_subgroups = list(dict.fromkeys(["all", (inputs.get("headline") or {}).get("subgroup", "all")]))
-    fig_outcomes = set(means["outcome"]) if means is not None and not means.empty else set()
-    locked = figure_linked_cells(inputs["effects"], fig_subgroups, fig_outcomes)
-    try:
-        res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy, locked)
-    except DisclosureError:
-        # the figures' months cannot all stay derivable: let their window means be complements too (the
-        # figures average over persons observed in each month, so they give those back only roughly)
-        res = protect_effect_tables(inputs["effects"], inputs.get("headline"), already, policy)
-    prot["effects"], prot["headline"] = blank_cells(prot["effects"], prot.get("headline"), res.primary | res.secondary)
-    new = [{"table": "effects", "cell": r["cell"].rsplit(":", 1)[0], "column": r["cell"].rsplit(":", 1)[1],
-            "action": "suppressed",
-            "reason": (f"dominance: {policy.dominance_n} persons hold more than {policy.dominance_k:.0%} of the total"
-                       if r["cell"] in dominated else f"{r['kind']}: {r['reason']}")}
-           for r in res.log if r["cell"] not in already or r["cell"] in dominated]
-    return prot, pd.concat([log, pd.DataFrame(new, columns=log.columns)], ignore_index=True) if new else log
+def check_file(path: str | Path, policy: DisclosurePolicy = DisclosurePolicy()) -> list[Violation]:
+    """Check one file as it would be exported. CSV: every table rule (:func:`check_frame`); PNG/SVG: the
+    figure's sidecar JSON (persons behind each plotted point, file hash); PDF: the report's sidecar (all
+    inputs passed, file hash); HTML/TeX: the machine-readable CSV twin written with it. Any other file type
+    is refused."""
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        return [Violation(name, "file", "missing", "file does not exist")]
+    suf = p.suffix.lower()
+    if suf == ".csv":
+        try:
+            df = pd.read_csv(p, encoding="utf-8")
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is refused
+            return [Violation(name, "file", "format", f"cannot be read as CSV ({exc.__class__.__name__})")]
+        return check_frame(df, policy.min_cell, name)
+    if suf in (".png", ".svg"):
+        side = sidecar_path(p)
+        if not side.exists():
+            return [Violation(name, "figure", "sidecar", f"no sidecar {side.name} listing the persons behind each point")]
+        meta = json.loads(side.read_text(encoding="utf-8"))
+        out = check_sidecar(meta, policy, name)
+        rec = (meta.get("files") or {}).get(suf[1:])
+        if rec is None or rec != sha256(p):
+            out.append(Violation(name, "figure", "sidecar", "figure file does not match its sidecar (changed after checking?)"))
+        return out
+    if suf == ".pdf":
+        side = sidecar_path(p)
+        if not side.exists():
+            return [Violation(name, "report", "sidecar", f"no sidecar {side.name} recording the disclosure check of its inputs")]
+        meta = json.loads(side.read_text(encoding="utf-8"))
+        disc = meta.get("disclosure") or {}
+        out = []
+        if meta.get("pdf_sha256") != sha256(p):
+            out.append(Violation(name, "report", "sidecar", "PDF does not match its sidecar (changed after checking?)"))
+        if int(disc.get("min_cell", 0)) < policy.min_cell:
+            out.append(Violation(name, "report", "min_cell",
+                                 f"built with min_cell {disc.get('min_cell')} < {policy.min_cell}"))
+        for inp in disc.get("inputs", []):
+            if inp.get("result") != "pass":
+                out.append(Violation(name, f"input {inp.get('file')}", "input", f"input failed: {inp.get('detail', '')}"))
+        if not disc.get("passed", False):
+            out.append(Violation(name, "report", "input", "the report's inputs did not all pass disclosure control"))
+        return out
+    if suf in (".html", ".htm", ".tex"):
+        twin = p.with_suffix(".csv")
+        if not twin.exists():
+            return [Violation(name, "table", "twin", f"no machine-readable twin {twin.name} to check the numbers against")]
+        out = [Violation(name, v.cell, v.rule, f"{v.detail} (in {twin.name})") for v in check_file(twin, policy)]
+        return out + text_identifiers(p.read_text(encoding="utf-8", errors="replace"), name)
+    return [Violation(name, "file", "file_type", f"file type {suf or '(none)'} is not approved for export "
+                                                 "(csv, html, tex, png, svg, pdf)")]

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from pipeline.disclosure.engine import LinkedCells, ProtectionRule
+from pipeline.disclosure.policy import DisclosurePolicy
 
 MEAN_COLUMNS = {"mean_treated_pre": "n_treated", "mean_treated_post": "n_treated",
                 "mean_comparison_pre": "n_control", "mean_comparison_post": "n_control"}
@@ -42,42 +43,16 @@ KEY_COLUMNS = ("estimator", "outcome", "subgroup", "window")
 HEADLINE_COLUMNS = ("treated_share", "comparison_share", "effect", "extra_persons")
 
 
-@dataclass(frozen=True)
-class DisclosurePolicy:
-    """The disclosure rules of one export.
-
-    ``min_cell``: no number may rest on fewer persons (DST: 5). ``relative``: a suppressed cell's feasible
-    interval must reach at least this fraction of its value on either side, and at least ``min_cell`` persons
-    (tau-argus protection levels; clipped to what the cell can take: a count of 2 cannot be negative).
-    ``allow_zero_shares``: whether a share of 0 % or 100 % may be published (default yes: it tells that nobody
-    (everybody) in a published group of at least ``min_cell`` persons had the outcome, which DST's minimum cell
-    rule allows since it describes no single person; set it to false where the group itself is sensitive).
-    ``decimals``: the precision of published numbers. ``dominance_n``, ``dominance_k``: the (n, k) dominance
-    rule for magnitudes such as paid hours: a total whose ``n`` largest contributors hold more than ``k`` of it
-    is suppressed (default (2, 85 %), the rule tau-argus offers by default; with monthly hours capped near
-    full time it binds only on tiny groups or one or two persons with many hours).
-    """
-
-    min_cell: int = 5
-    relative: float = 0.5
-    allow_zero_shares: bool = True
-    decimals: int = 8
-    dominance_n: int = 2
-    dominance_k: float = 0.85
-
-    @classmethod
-    def from_params(cls, params: dict, min_cell: int | None = None) -> "DisclosurePolicy":
-        """The rules of params ``report`` (``min_cell`` overrides ``report.min_cell``, e.g. a study's own)."""
-        rep = params.get("report") or {}
-        return cls(min_cell=int(min_cell if min_cell is not None else rep.get("min_cell", 5)),
-                   relative=float(rep.get("protection_relative", 0.5)),
-                   allow_zero_shares=bool(rep.get("allow_zero_shares", True)),
-                   dominance_n=int(rep.get("dominance_n", 2)), dominance_k=float(rep.get("dominance_k", 0.85)))
-
-
 def cell_id(row: pd.Series | dict, column: str) -> str:
     """``estimator|outcome|subgroup|window:column`` (headline cells: ``headline:column``)."""
     return "|".join(str(row[k]) for k in KEY_COLUMNS) + ":" + column
+
+
+def headline_row(headline: dict | None) -> dict | None:
+    """The headline as a row of the effect tables (its key columns all given), else ``None``."""
+    if not headline or any(headline.get(k) is None for k in KEY_COLUMNS):
+        return None
+    return headline
 
 
 def union_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:

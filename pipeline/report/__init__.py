@@ -4,13 +4,14 @@ Library (pure functions over DataFrames; no params, files only where a path is p
 
 * :mod:`pipeline.report.fmt`         Danish/English number formatting ("12,3 %", "2,0 pct.-point", stars)
 * :mod:`pipeline.report.labels`      names of outcomes, subgroups, estimators, covariates (da/en)
-* :mod:`pipeline.report.disclosure`  minimum cell size, complementary suppression, bin merging, identifier and
-  min/max refusal, ``check_file`` for CSV/HTML/TeX/PNG/SVG/PDF
 * :mod:`pipeline.report.tables`      effects, headline (published form), balance, cohort flow, robustness,
   truth tables as CSV, HTML and booktabs LaTeX
 * :mod:`pipeline.report.figures`     event study, means by month, Love plot, score overlap (PNG+SVG+sidecar)
 * :mod:`pipeline.report.text`        the words of the PDF report (a block document)
 * :mod:`pipeline.report.render`      Typst typesetting of that document (``templates/report.typ``)
+
+The builders take data already protected by :mod:`pipeline.disclosure` and the run's one
+:class:`pipeline.disclosure.policy.DisclosurePolicy`.
 
 Stages: :mod:`pipeline.stages.report`, :mod:`pipeline.stages.export`.
 """

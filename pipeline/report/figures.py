@@ -1,8 +1,9 @@
 """Report figures (matplotlib object API, Agg; nothing is shown): event study with pointwise and uniform
 bands, programme vs matched comparison means by month, Love plot, propensity-score overlap.
 
-Every builder takes *protected* data (see :mod:`pipeline.report.disclosure`), leaves out points with
-fewer than ``min_cell`` persons, and returns ``(figure, points)`` where ``points`` lists the persons behind
+Every builder takes *protected* data (see :mod:`pipeline.disclosure.protect`) and the run's
+:class:`~pipeline.disclosure.policy.DisclosurePolicy`, leaves out points with fewer than its ``min_cell``
+persons, and returns ``(figure, points)`` where ``points`` lists the persons behind
 each plotted point. :func:`save_figure` writes PNG and SVG byte-deterministically (fixed metadata,
 ``svg.hashsalt``, no dates) plus the sidecar ``<name>.json`` the export check reads. Labels are Danish by
 default (decimal comma), English with ``lang="en"``.
@@ -23,7 +24,9 @@ from matplotlib.ticker import Formatter, MaxNLocator  # noqa: E402
 
 from pipeline.atomic import atomic_write, write_json  # noqa: E402
 from pipeline.report import fmt, labels  # noqa: E402
-from pipeline.report.disclosure import figure_sidecar, small_share  # noqa: E402
+from pipeline.disclosure.audit import figure_sidecar  # noqa: E402
+from pipeline.disclosure.policy import DisclosurePolicy  # noqa: E402
+from pipeline.disclosure.rules import small_share  # noqa: E402
 
 STYLE = {
     "font.family": "DejaVu Sans",
@@ -87,21 +90,21 @@ def _months_label(lang: str) -> str:
     return "Måneder i forhold til start" if lang == "da" else "Months relative to start"
 
 
-def _small_share(m, n, min_cell: int) -> bool:
-    return bool(small_share([m], [n], min_cell)[0])
+def _small_share(m, n, policy: DisclosurePolicy) -> bool:
+    return bool(small_share([m], [n], policy.min_cell)[0])
 
 
-def _n_ok(n, min_cell: int) -> bool:
-    return pd.notna(n) and float(n) >= min_cell
+def _n_ok(n, policy: DisclosurePolicy) -> bool:
+    return pd.notna(n) and float(n) >= policy.min_cell
 
 
 def event_study_figure(es: pd.DataFrame, unit: str = "share", lang: str = "da",
-                       min_cell: int = 5) -> tuple[Figure, list[dict]]:
+                       policy: DisclosurePolicy = DisclosurePolicy()) -> tuple[Figure, list[dict]]:
     """One outcome/subgroup/estimator: estimate with the pointwise 95 % CI and, when given, the uniform
     95 % band, by month relative to start. Needs ``n_persons`` per row."""
     da = lang == "da"
     d = es.sort_values("event_time")
-    d = d[[_n_ok(n, min_cell) for n in d["n_persons"]]]
+    d = d[[_n_ok(n, policy) for n in d["n_persons"]]]
     scale, ylabel = _unit_axis(unit, lang, effect=True)
     x = d["event_time"].to_numpy(float)
     with _style():
@@ -134,12 +137,12 @@ def event_study_figure(es: pd.DataFrame, unit: str = "share", lang: str = "da",
 
 
 def sensitivity_figure(sens: pd.DataFrame, unit: str = "share", lang: str = "da", n: int | None = None,
-                       min_cell: int = 5) -> tuple[Figure, list[dict]]:
+                       policy: DisclosurePolicy = DisclosurePolicy()) -> tuple[Figure, list[dict]]:
     """Robust 95 % intervals of the headline under relative magnitudes (x: M̄, the allowed post-start departure
     from parallel trends as a multiple of the largest pre-start change), with the original interval at the left
     (Rambachan & Roth 2023, as HonestDiD's sensitivity plot). ``n``: persons behind the estimate."""
     da = lang == "da"
-    if n is None or not _n_ok(n, min_cell):
+    if n is None or not _n_ok(n, policy):
         return Figure(), []
     rm = sens[sens["restriction"] == "relative_magnitudes"].sort_values("m")
     orig = sens[sens["restriction"] == "none"]
@@ -167,7 +170,7 @@ def sensitivity_figure(sens: pd.DataFrame, unit: str = "share", lang: str = "da"
 
 
 def means_figure(means: pd.DataFrame, unit: str = "share", lang: str = "da",
-                 min_cell: int = 5) -> tuple[Figure, list[dict]]:
+                 policy: DisclosurePolicy = DisclosurePolicy()) -> tuple[Figure, list[dict]]:
     """One outcome/subgroup: mean outcome of the programme group and the matched comparison group by month
     relative to start."""
     scale, ylabel = _unit_axis(unit, lang, effect=False)
@@ -177,7 +180,7 @@ def means_figure(means: pd.DataFrame, unit: str = "share", lang: str = "da",
         ax = fig.add_subplot(1, 1, 1)
         for g, colour, style in (("treated", C_TREATED, "-"), ("comparison", C_COMPARISON, "--")):
             d = means[(means["group"] == g)].sort_values("event_time")
-            ok = [_n_ok(n, min_cell) and pd.notna(m) and not (unit == "share" and _small_share(m, n, min_cell))
+            ok = [_n_ok(n, policy) and pd.notna(m) and not (unit == "share" and _small_share(m, n, policy))
                   for n, m in zip(d["n_persons"], d["mean"])]
             if not any(ok):
                 continue
@@ -206,13 +209,13 @@ def means_figure(means: pd.DataFrame, unit: str = "share", lang: str = "da",
     return fig, points
 
 
-def love_plot(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
+def love_plot(balance: pd.DataFrame, lang: str = "da", policy: DisclosurePolicy = DisclosurePolicy(),
               threshold: float = 0.1) -> tuple[Figure, list[dict]]:
     """Absolute standardised mean differences per covariate before and after matching."""
     da = lang == "da"
     b = balance.copy()
     b["_n"] = b[["n_treated", "n_control"]].min(axis=1)
-    b = b[[_n_ok(n, min_cell) and pd.notna(s) for n, s in zip(b["_n"], b["smd"])]]
+    b = b[[_n_ok(n, policy) and pd.notna(s) for n, s in zip(b["_n"], b["smd"])]]
     order = (b[b["sample"] == "unmatched"].assign(a=lambda t: t["smd"].abs()).sort_values("a", kind="stable")["covariate"]
              .tolist()) or list(dict.fromkeys(b["covariate"]))
     order += [c for c in dict.fromkeys(b["covariate"]) if c not in order]
@@ -240,7 +243,8 @@ def love_plot(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
     return fig, points
 
 
-def overlap_figure(overlap: pd.DataFrame, lang: str = "da", min_cell: int = 5) -> tuple[Figure, list[dict]]:
+def overlap_figure(overlap: pd.DataFrame, lang: str = "da",
+                   policy: DisclosurePolicy = DisclosurePolicy()) -> tuple[Figure, list[dict]]:
     """Distribution of the propensity score: programme group above the axis, comparison group below
     (density per group, from binned counts; bins already merged to at least ``min_cell`` persons)."""
     da = lang == "da"
@@ -256,7 +260,7 @@ def overlap_figure(overlap: pd.DataFrame, lang: str = "da", min_cell: int = 5) -
                 d = d[[pd.notna(n) and n > 0 for n in d["n_persons"]]]
                 if d.empty:
                     continue
-                ok = [_n_ok(n, min_cell) for n in d["n_persons"]]
+                ok = [_n_ok(n, policy) for n in d["n_persons"]]
                 d = d[ok]
                 total = float(d["n_persons"].sum())
                 width = (d["bin_upper"] - d["bin_lower"]).to_numpy(float)
@@ -290,7 +294,7 @@ class _AbsFormatter(LocaleFormatter):
         return fmt.num(abs(x), self._dec, self.lang)
 
 
-def save_figure(fig: Figure, folder: str | Path, name: str, kind: str, points: list[dict], min_cell: int,
+def save_figure(fig: Figure, folder: str | Path, name: str, kind: str, points: list[dict], policy: DisclosurePolicy,
                 caption: str = "") -> list[Path]:
     """Write ``<name>.png``, ``<name>.svg`` (deterministic bytes) and the sidecar ``<name>.json``."""
     folder = Path(folder)
@@ -304,6 +308,6 @@ def save_figure(fig: Figure, folder: str | Path, name: str, kind: str, points: l
             files[suffix] = hashlib.sha256(p.read_bytes()).hexdigest()
             paths.append(p)
     side = folder / f"{name}.json"
-    write_json(figure_sidecar(name, kind, points, min_cell, caption, files), side)
+    write_json(figure_sidecar(name, kind, points, policy, caption, files), side)
     paths.append(side)
     return paths

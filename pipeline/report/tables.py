@@ -1,7 +1,7 @@
 """Report tables: effects, the headline table in the published form, balance, cohort flow, robustness
 and (synthetic data) estimates against the truth.
 
-Each builder takes the *protected* inputs (see :mod:`pipeline.report.disclosure`) and returns a
+Each builder takes the *protected* inputs (see :mod:`pipeline.disclosure.protect`) and returns a
 :class:`Table`: formatted rows for people (Danish number format by default, English with ``lang="en"``)
 plus a machine-readable DataFrame. :func:`to_csv`, :func:`to_html` and :func:`to_latex` (booktabs) render
 it; all output is deterministic. A cell suppressed by disclosure control prints as ``x``.
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.atomic import atomic_write
+from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.report import fmt, labels
 from pipeline.report.fmt import SUPPRESSED
 
@@ -93,12 +94,12 @@ def _m(mask: pd.DataFrame | None, i: int, col: str) -> bool:
     return bool(mask is not None and col in mask.columns and i < len(mask) and mask[col].iloc[i])
 
 
-def _notes(lang: str, min_cell: int, stars: bool = False, suppressed: bool = False) -> list[str]:
+def _notes(lang: str, policy: DisclosurePolicy, stars: bool = False, suppressed: bool = False) -> list[str]:
     out = []
     if stars:
         out.append(labels.word("stars_note", lang))
     if suppressed:
-        out.append(labels.word("suppressed_note", lang, m=min_cell))
+        out.append(labels.word("suppressed_note", lang, m=policy.min_cell))
     return out
 
 
@@ -147,10 +148,10 @@ def _se_note(conv: list[str], lang: str) -> str | None:
 # builders
 # ---------------------------------------------------------------------------------------------
 
-def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, mask: pd.DataFrame | None = None,
-                  estimators: list[str] | None = None, subgroups: list[str] | None = None,
-                  outcomes: list[str] | None = None, name: str = "effects", caption: str | None = None,
-                  show_estimator: bool | None = None, show_subgroup: bool = True,
+def effects_table(effects: pd.DataFrame, lang: str = "da", policy: DisclosurePolicy = DisclosurePolicy(),
+                  mask: pd.DataFrame | None = None, estimators: list[str] | None = None,
+                  subgroups: list[str] | None = None, outcomes: list[str] | None = None, name: str = "effects",
+                  caption: str | None = None, show_estimator: bool | None = None, show_subgroup: bool = True,
                   first_estimator: str | None = None) -> Table:
     """Effects with SE, 95 % CI, stars and N per outcome (section rows), subgroup and estimator
     (``first_estimator``, e.g. the main one, is listed first within each outcome)."""
@@ -217,7 +218,7 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
         conv = list(dict.fromkeys(df["se_convention"].dropna().astype(str))) if "se_convention" in df else []
         if _se_note(conv, lang):
             notes.append(_se_note(conv, lang))
-    notes += _notes(lang, min_cell, stars=True, suppressed=any_supp)
+    notes += _notes(lang, policy, stars=True, suppressed=any_supp)
     data = df.copy()
     data.insert(data.columns.get_loc("p_value") + 1, "stars", [fmt.stars(p) for p in data["p_value"]])
     data["suppressed"] = [";".join(c for c in ("estimate", "n_treated", "n_control", "mean_treated_pre")
@@ -229,8 +230,8 @@ def effects_table(effects: pd.DataFrame, lang: str = "da", min_cell: int = 5, ma
     return Table(name, caption, header, rows, align, data, notes, sections=sections, widths=widths)
 
 
-def headline_table(headline: dict, lang: str = "da", min_cell: int = 5, caption: str | None = None,
-                   row_label: str | None = None, period: str | None = None) -> Table:
+def headline_table(headline: dict, lang: str = "da", policy: DisclosurePolicy = DisclosurePolicy(),
+                   caption: str | None = None, row_label: str | None = None, period: str | None = None) -> Table:
     """The published form: treated share, comparison share (treated minus the effect: the share without
     the programme), difference in pct.-point, significance, number of extra persons."""
     da = lang == "da"
@@ -273,7 +274,7 @@ def headline_table(headline: dict, lang: str = "da", min_cell: int = 5, caption:
              f"Comparison group: {fmt.integer(h.get('n_control'), lang)} persons."))
     if period:
         notes.append(period)
-    notes += _notes(lang, min_cell, stars=True, suppressed=supp)
+    notes += _notes(lang, policy, stars=True, suppressed=supp)
     data = pd.DataFrame([{k: h.get(k) for k in ("study", "outcome", "subgroup", "measure", "treated_share",
                                                  "comparison_share", "effect", "se", "ci_lower", "ci_upper", "p_value",
                                                  "n_treated", "n_control", "extra_persons", "unit")}])
@@ -285,7 +286,7 @@ def headline_table(headline: dict, lang: str = "da", min_cell: int = 5, caption:
                  ["l", "r", "r", "r", "r", "l", "r"], data, notes, widths=[1.7, 1.0, 1.2, 1.1, 1.1, 1.2, 1.1])
 
 
-def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
+def balance_table(balance: pd.DataFrame, lang: str = "da", policy: DisclosurePolicy = DisclosurePolicy(),
                   mask: pd.DataFrame | None = None) -> Table:
     """Covariate means by group before and after matching, SMD and variance ratio."""
     da = lang == "da"
@@ -336,13 +337,13 @@ def balance_table(balance: pd.DataFrame, lang: str = "da", min_cell: int = 5,
               "SMD: standardised mean difference (the difference divided by the programme group's standard deviation "
               "before matching). An absolute SMD below 0.1 is considered good balance. Persons (programme / "
               "comparison) ") + "; ".join(ns) + "."]
-    notes += _notes(lang, min_cell, suppressed=any_supp)
+    notes += _notes(lang, policy, suppressed=any_supp)
     return Table("balance", "Balance før og efter matchning" if da else "Balance before and after matching", header, rows,
                  ["l"] + ["r"] * (len(header) - 1), balance.copy(), notes, header_groups=groups,
                  widths=[1.0] + [0] * (len(header) - 1))
 
 
-def cohort_flow_table(flow: pd.DataFrame, lang: str = "da", min_cell: int = 5,
+def cohort_flow_table(flow: pd.DataFrame, lang: str = "da", policy: DisclosurePolicy = DisclosurePolicy(),
                       mask: pd.DataFrame | None = None) -> Table:
     """Selection steps from the population to the analysis sample."""
     da = lang == "da"
@@ -361,7 +362,7 @@ def cohort_flow_table(flow: pd.DataFrame, lang: str = "da", min_cell: int = 5,
         rows.append(row)
     notes = [("Hvert trin viser, hvor mange personer der er tilbage efter udvælgelsen i trinnet." if da else
               "Each step shows how many persons remain after that step of the selection.")]
-    notes += _notes(lang, min_cell, suppressed=any_supp)
+    notes += _notes(lang, policy, suppressed=any_supp)
     data = flow.copy()
     for c in ncols:
         data[c] = data[c].astype("Int64") if data[c].notna().all() else data[c]
@@ -371,7 +372,8 @@ def cohort_flow_table(flow: pd.DataFrame, lang: str = "da", min_cell: int = 5,
                  ["l"] + ["r"] * len(ncols), data, notes, widths=[1.0] + [0] * len(ncols))
 
 
-def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | None = None, min_cell: int = 5) -> Table:
+def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | None = None,
+                     policy: DisclosurePolicy = DisclosurePolicy()) -> Table:
     """Pre-trend tests, placebo start dates and other estimators."""
     da = lang == "da"
     units = units or {}
@@ -395,7 +397,7 @@ def robustness_table(robustness: pd.DataFrame, lang: str = "da", units: dict | N
               if da else
               "Estimates for shares in percentage points, hours in hours. Pre-trend test: a high p-value means the data "
               "show no different trends before the start. Placebo: the effect of a false start date should be near zero.")]
-    notes += _notes(lang, min_cell, stars=True)
+    notes += _notes(lang, policy, stars=True)
     return Table("robustness", "Robusthedsanalyser" if da else "Robustness checks", header, rows,
                  ["l", "l", "r", "r", "r", "r", "l"], robustness.copy(), notes,
                  widths=[1.15, 0.95, 0, 0, 0, 0, 1.5])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.report import fmt, labels
 from pipeline.report.tables import OUTCOME_ORDER, Table, main_estimator, main_rows, sort_effects
 
@@ -53,9 +54,7 @@ class ReportInputs:
     truth: pd.DataFrame | None = None
     suppression_log: pd.DataFrame | None = None
     lang: str = "da"
-    min_cell: int = 5
-    protection_relative: float = 0.5         # report.protection_relative
-    dominance: tuple[int, float] = (2, 0.85)  # report.dominance_n, report.dominance_k
+    policy: DisclosurePolicy = DisclosurePolicy()   # the disclosure rules the appendix states
     version: str = ""
     balance: pd.DataFrame | None = None
     subgroup_tables: list[str] = field(default_factory=list)
@@ -1022,24 +1021,27 @@ def build_document(ri: ReportInputs) -> dict:
                                "data give the same report byte for byte."))))
     appendix.append(H(1, _t(lang, "Diskretionering", "Disclosure control"), "disclosure"))
     n_sup = 0 if ri.suppression_log is None else int(len(ri.suppression_log))
+    pol = ri.policy
     appendix.append(P(esc(_t(
-        lang, f"Ingen tal i rapporten bygger på færre end {ri.min_cell} personer. Celler med færre personer er "
+        lang, f"Ingen tal i rapporten bygger på færre end {pol.min_cell} personer. Celler med færre personer er "
               "undertrykt (vist som x), og hvor et undertrykt tal ville kunne regnes tilbage fra totaler eller andre "
               "tal, er yderligere celler undertrykt (sekundær diskretionering): ved lineær programmering over alle "
               "sammenhænge mellem de offentliggjorte tal (undergrupper, der summerer til alle, og "
               "forskel-i-forskelle-regnestykket) kan intet undertrykt tal indsnævres til under "
-              f"{ri.min_cell} personer eller {ri.protection_relative * 100:.0f} % af sin værdi. Timetal undertrykkes, hvis "
-              f"{ri.dominance[0]} personer står for mere end {ri.dominance[1] * 100:.0f} % af summen. Søjler i histogrammer med få personer "
+              f"{pol.min_cell} personer eller {pol.relative * 100:.0f} % af sin værdi. Timetal undertrykkes, hvis "
+              f"{pol.dominance_n} personer står for mere end {pol.dominance_k * 100:.0f} % af summen. Søjler i "
+              "histogrammer med få personer "
               "er slået sammen med nabosøjlen, og punkter i figurer bygger på mindst "
-              f"{ri.min_cell} personer. Rapporten indeholder ingen minimums- eller maksimumsværdier og ingen "
+              f"{pol.min_cell} personer. Rapporten indeholder ingen minimums- eller maksimumsværdier og ingen "
               f"personoplysninger. I alt {n_sup} celler eller punkter er undertrykt eller slået sammen.",
-        f"No number in the report rests on fewer than {ri.min_cell} persons. Cells with fewer persons are suppressed "
+        f"No number in the report rests on fewer than {pol.min_cell} persons. Cells with fewer persons are suppressed "
         "(shown as x), and where a suppressed number could be recovered from totals or other numbers, further cells "
         "are suppressed (secondary suppression): by linear programming over every relation between the published "
         "numbers (subgroups adding up to all, the difference-in-differences arithmetic) no suppressed number can be "
-        f"narrowed to less than {ri.min_cell} persons or {ri.protection_relative:.0%} of its value. Hours are suppressed "
-        f"when {ri.dominance[0]} persons account for more than {ri.dominance[1]:.0%} of the total. Histogram bins with few persons are merged with their neighbour, and "
-        f"points in figures rest on at least {ri.min_cell} persons. The report contains no minima or maxima and no "
+        f"narrowed to less than {pol.min_cell} persons or {pol.relative:.0%} of its value. Hours are suppressed "
+        f"when {pol.dominance_n} persons account for more than {pol.dominance_k:.0%} of the total. Histogram bins with "
+        "few persons are merged with their neighbour, and "
+        f"points in figures rest on at least {pol.min_cell} persons. The report contains no minima or maxima and no "
         f"personal data. In total {n_sup} cells or points were suppressed or merged."))))
     if synthetic and "truth" in ri.tables:
         appendix.append(H(1, _t(lang, "Syntetiske data: estimater og sande effekter",
@@ -1081,7 +1083,7 @@ def build_document(ri: ReportInputs) -> dict:
         "synthetic": synthetic,
         "mark": mark,
         "author": "fremskudt-eval",
-        "keywords": [f"study:{ri.study}", f"disclosure-control:passed min_cell={ri.min_cell}",
+        "keywords": [f"study:{ri.study}", f"disclosure-control:passed min_cell={ri.policy.min_cell}",
                      f"params:{meta.get('params_hash', '')}"] + (["synthetic-data"] if synthetic else []),
         "cover_lines": [x for x in [
             period and (_t(lang, "Periode: ", "Period: ") + period),

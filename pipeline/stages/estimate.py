@@ -15,6 +15,7 @@ import pandas as pd
 from pipeline.atomic import batch, write_csv, write_json
 from pipeline.cohorts.build import DesignError
 from pipeline.config import load_params, params_hash, study_estimation
+from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.estimators import evaluation as ev
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
 from pipeline.stages.common import read_panel, require_inputs
@@ -116,6 +117,7 @@ def _estimate_all(params: dict) -> None:
         truth = pd.read_parquet("data/truth/truth_persons.parquet")
     metrics = {}
     lang = params.get("report", {}).get("language", "da")
+    policy = DisclosurePolicy.from_params(params)
     for study in params["studies"]:
         r = run_study(study, params, truth)
         out = Path("reports") / study / "data"
@@ -152,7 +154,7 @@ def _estimate_all(params: dict) -> None:
         cfg = study_estimation(params, study)
         meta = {"study": study, "title_da": st["title_da"], "title_en": st["title_en"], "synthetic": synthetic,
                 "params_hash": params_hash(params), "versions": versions(), "language": lang,
-                "min_cell": int(params.get("report", {}).get("min_cell", 5)),
+                "min_cell": policy.min_cell,
                 "n_treated": int(cohorts["treated"].sum()), "n_comparison": int((cohorts["treated"] == 0).sum()),
                 "reference_months": sorted(int(x) for x in cohorts["ref_month"].unique()),
                 "target_group": st["target_group"], "comparison": st.get("comparison"),

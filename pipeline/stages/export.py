@@ -3,10 +3,12 @@
 Candidates are the report stage's outputs for every study in params `studies`:
 ``reports/<study>/tables/*.{csv,html,tex}``, ``reports/<study>/figures/*.{png,svg}`` (with their sidecar
 JSON) and ``reports/<study>/*.pdf`` (with its sidecar), plus any file named with ``--include``. Each file is
-checked with :func:`pipeline.report.disclosure.check_file` (``report.min_cell`` from params, default 5), and
-each study's effect tables are attacked as a whole (:func:`linked_attack`): a blank cell that linear programming
-over every relation between the published numbers narrows to fewer than ``min_cell`` persons refuses the
-effect tables and the PDF, naming the file, the row, the column and the relation.
+checked with :func:`pipeline.disclosure.audit.check_file` under the run's
+:class:`~pipeline.disclosure.policy.DisclosurePolicy` (params ``report``: ``min_cell``, default 5, and the
+protection level, zero shares and dominance rule), and each study's effect tables are attacked as a whole
+(:func:`linked_attack`): a blank cell that linear programming over every relation between the published
+numbers narrows to fewer than ``min_cell`` persons refuses the effect tables and the PDF, naming the file, the
+row, the column and the relation.
 
 ``reports/export/summary.txt`` is the output-checking summary (rules, files, the attack per study, suppressions
 counted by table and reason; in the style of ACRO's). ``reports/export/audit.csv`` (file, check, result, detail)
@@ -31,9 +33,10 @@ import pandas as pd
 
 from pipeline.atomic import write_csv
 from pipeline.config import UserError, load_params
-from pipeline.disclosure.audit import attack_effect_tables
-from pipeline.disclosure.linked import MEAN_COLUMNS, DisclosurePolicy, cell_id, dominated_cells, union_rows
-from pipeline.report.disclosure import Violation, check_file, sidecar_path
+from pipeline.disclosure.audit import attack_effect_tables, check_file, sidecar_path
+from pipeline.disclosure.linked import MEAN_COLUMNS, cell_id, dominated_cells, union_rows
+from pipeline.disclosure.policy import DisclosurePolicy
+from pipeline.disclosure.rules import Violation
 from pipeline.stages.report import report_settings
 
 AUDIT_COLUMNS = ["file", "check", "result", "detail"]
@@ -55,12 +58,12 @@ def candidates(base: Path, studies: list[str]) -> list[Path]:
     return out
 
 
-def linked_attack(files: list[Path], studies: list[str], base: Path, params: dict, min_cell: int) -> tuple[dict, list[dict]]:
+def linked_attack(files: list[Path], studies: list[str], base: Path,
+                  policy: DisclosurePolicy) -> tuple[dict, list[dict]]:
     """The attack on each study's linked effect tables, from the files about to be exported (not from the
     report stage's bookkeeping): every blank cell's feasible interval by LP over every published relation
     (:func:`pipeline.disclosure.audit.attack_effect_tables`). Returns ``{file: [violations]}`` for the files
     that expose a cell (the effect tables and the PDF that shows them) and the audit rows."""
-    policy = DisclosurePolicy.from_params(params, min_cell)
     refused: dict[Path, list] = {}
     rows: list[dict] = []
     for study in studies:
@@ -115,11 +118,15 @@ def linked_attack(files: list[Path], studies: list[str], base: Path, params: dic
     return refused, rows
 
 
-def summary_text(rows: list[dict], suppressions: list[tuple], n_files: int, n_passed: int, policy_line: str) -> str:
-    """The output-checking summary (in the style of ACRO's): what was checked, what passed, and why every
-    suppression happened, counted by rule. No numbers about persons."""
+def summary_text(rows: list[dict], suppressions: list[tuple], n_files: int, n_passed: int,
+                 policy: DisclosurePolicy) -> str:
+    """The output-checking summary (in the style of ACRO's): the rules of ``policy``, what was checked, what
+    passed, and why every suppression happened, counted by rule. No numbers about persons."""
     audit = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
-    lines = ["Export output check", "===================", policy_line, "",
+    rules_line = (f"rules: minimum {policy.min_cell} persons behind every number; a suppressed cell must stay uncertain "
+                  f"by at least {policy.relative:.0%} of its value and {policy.min_cell} persons either way under every "
+                  f"published relation; 0 % / 100 % shares {'allowed' if policy.allow_zero_shares else 'suppressed'}")
+    lines = ["Export output check", "===================", rules_line, "",
              f"files checked: {n_files}; exported: {n_passed}; refused: {n_files - n_passed}", ""]
     attacks = audit[(audit["check"] == "linked_lp_attack") & audit["file"].str.endswith("/tables")]
     if len(attacks):
@@ -157,7 +164,7 @@ def _dest(p: Path, base: Path) -> Path:
 
 def run(params: dict, base: str | Path = ".", include: list[str] | None = None) -> int:
     base = Path(base)
-    _, min_cell = report_settings(params)
+    _, policy = report_settings(params)
     studies = list((params.get("studies") or {}).keys())
     export_dir = base / "reports" / "export"
     files = candidates(base, studies)
@@ -170,12 +177,12 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
     passed: list[Path] = []
     refused: list[tuple[Path, list]] = []
     suppressions: list[tuple] = []
-    attacked, attack_rows = linked_attack(files, studies, base, params, min_cell)
+    attacked, attack_rows = linked_attack(files, studies, base, policy)
     rows += attack_rows
     for f in files:
         if export_dir.resolve() in f.resolve().parents:
             continue
-        violations = check_file(f, min_cell) + attacked.get(f, [])
+        violations = check_file(f, policy) + attacked.get(f, [])
         name = _rel(f, base)
         if violations:
             refused.append((f, violations))
@@ -184,7 +191,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
         else:
             passed.append(f)
             rows.append({"file": name, "check": "disclosure", "result": "exported",
-                         "detail": f"all rules passed (min_cell {min_cell})"})
+                         "detail": f"all rules passed (min_cell {policy.min_cell})"})
     for study in studies:
         log = base / "reports" / study / "disclosure_log.csv"
         if log.exists():
@@ -206,12 +213,9 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
             if f.suffix in FIGURE_SUFFIXES + (".pdf",) and side.exists():
                 shutil.copyfile(side, d.with_suffix(".json"))
         write_csv(pd.DataFrame(rows, columns=AUDIT_COLUMNS), tmp / "audit.csv")
-        pol = DisclosurePolicy.from_params(params, min_cell)
         (tmp / "summary.txt").write_text(summary_text(
             rows, suppressions, len([f for f in files if export_dir.resolve() not in f.resolve().parents]), len(passed),
-            f"rules: minimum {pol.min_cell} persons behind every number; a suppressed cell must stay uncertain by at "
-            f"least {pol.relative:.0%} of its value and {pol.min_cell} persons either way under every published relation; "
-            f"0 % / 100 % shares {'allowed' if pol.allow_zero_shares else 'suppressed'}"), encoding="utf-8")
+            policy), encoding="utf-8")
         old = None
         if export_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=".export-old.", dir=base / "reports"))

@@ -22,6 +22,7 @@ import pandas as pd
 from pipeline.atomic import atomic_write, batch, write_csv, write_json, write_parquet
 from pipeline.cohorts.build import DesignError
 from pipeline.config import UserError, load_params
+from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.matching import love_plot, match, overlap_plot
 from pipeline.estimators.evaluation import SUBGROUP_RULES
 from pipeline.matching.study import matching_data, study_distance
@@ -98,7 +99,9 @@ def caliper_text(cfg: dict) -> str:
     return f"matching.caliper = {cfg.get('caliper')} SD of the propensity score"
 
 
-def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int, min_cell: int = 1) -> dict:
+def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int, policy: DisclosurePolicy | None = None) -> dict:
+    """Match one study. ``policy``: refuse a matching that leaves fewer treated persons than its ``min_cell``
+    (nothing could be reported); without one, refuse only a matching that leaves nobody."""
     check_cohorts(study, cohorts)
     data, pooled = matching_data(cohorts, cfg)
     n_t = int((data["treated"] == 1).sum())
@@ -117,6 +120,7 @@ def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int, min_cell:
                         "change matching.method, distance, caliper, ratio, m_order or exact") from None
     counts = res.counts
     n_t_matched = int(counts.loc["matched", "treated"])
+    min_cell = policy.min_cell if policy is not None else 1
     if n_t_matched < max(int(min_cell), 1):
         raise DesignError(f"match: study {study!r}: too few treated persons matched: the caliper ({caliper_text(cfg)}) "
                           f"leaves {n_t_matched:,} of {n_t:,} treated persons matched, fewer than report.min_cell = "
@@ -151,13 +155,13 @@ def main(params_path: str = "params.yaml") -> None:
     check_settings(cfg)
     out = Path("data/matched")
     require_inputs([Path("data/cohorts") / f"{study}.parquet" for study in params["studies"]], "cohorts", "match")
-    min_cell = int((params.get("report") or {}).get("min_cell", 1))
+    policy = DisclosurePolicy.from_params(params)
     # every study is matched (and checked) before anything is written; the files are renamed into place together,
     # so a failed check or a full disk leaves all previous matching outputs as they were
     results = {}
     for study in params["studies"]:
         cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
-        r = run_study(study, cohorts, cfg, int(params["seed"]), min_cell)
+        r = run_study(study, cohorts, cfg, int(params["seed"]), policy)
         res = r["result"]
         bal = r["balance"].copy()
         sizes = r["counts"]

@@ -9,7 +9,9 @@ the estimate stage), apply disclosure control, then write
   every table and figure it shows passed the disclosure check;
 * ``reports/<study>/disclosure_log.csv``: what was suppressed and why (never the suppressed values).
 
-Params: ``report.language`` (da | en, default da) and ``report.min_cell`` (default 5).
+Params: ``report.language`` (da | en, default da) and the disclosure rules of ``report`` (``min_cell``, default 5;
+``protection_relative``, ``allow_zero_shares``, ``dominance_n``, ``dominance_k``), read once into a
+:class:`~pipeline.disclosure.policy.DisclosurePolicy` handed to everything below.
 """
 
 from __future__ import annotations
@@ -23,28 +25,30 @@ import pandas as pd
 
 from pipeline.atomic import atomic_write, write_csv, write_json
 from pipeline.config import UserError, code_list, load_params
-from pipeline.disclosure.audit import protect_report_inputs
+from pipeline.disclosure import rules
+from pipeline.disclosure.audit import check_file, sha256, sidecar_path
 from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
-from pipeline.disclosure.linked import DisclosurePolicy
-from pipeline.report import disclosure, figures, labels, tables, text
+from pipeline.disclosure.policy import DisclosurePolicy
+from pipeline.disclosure.protect import protect_inputs, protect_report_inputs
+from pipeline.report import figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
 CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity",
               "seed_study", "balance_subgroups", "seed_study_every", "dominance")
 REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
-DEFAULT_MIN_CELL = disclosure.MIN_CELL
 
 
-def report_settings(params: dict) -> tuple[str, int]:
+def report_settings(params: dict) -> tuple[str, DisclosurePolicy]:
+    """The report's language and disclosure policy from params ``report``."""
     rep = params.get("report") or {}
     lang = str(rep.get("language", DEFAULT_LANGUAGE))
     if lang not in ("da", "en"):
         raise UserError(f"params.yaml report.language must be 'da' or 'en', not {lang!r}")
-    min_cell = int(rep.get("min_cell", DEFAULT_MIN_CELL))
-    if min_cell < 1:
-        raise UserError(f"params.yaml report.min_cell must be at least 1, not {min_cell}")
-    return lang, min_cell
+    policy = DisclosurePolicy.from_params(params)
+    if policy.min_cell < 1:
+        raise UserError(f"params.yaml report.min_cell must be at least 1, not {policy.min_cell}")
+    return lang, policy
 
 
 def pdf_name(study: str, lang: str) -> str:
@@ -93,7 +97,8 @@ def _es_estimator(d: pd.DataFrame) -> str:
     return "event_study" if "event_study" in ests else ests[0]
 
 
-def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups: list[str]) -> dict[str, dict]:
+def build_figures(prot: dict, fig_dir: Path, lang: str, policy: DisclosurePolicy,
+                  subgroups: list[str]) -> dict[str, dict]:
     """Write all figures of a study; returns name -> {path (from the study folder), caption, alt}."""
     da = lang == "da"
     units = _units(prot["effects"])
@@ -102,7 +107,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
     def save(fig, name, kind, points, caption, alt):
         if not points:
             return
-        figures.save_figure(fig, fig_dir, name, kind, points, min_cell, caption)
+        figures.save_figure(fig, fig_dir, name, kind, points, policy, caption)
         out[name] = {"path": f"/figures/{name}.svg", "caption": caption, "alt": alt}
 
     es = prot.get("event_study")
@@ -111,7 +116,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
             est = _es_estimator(d)
             d = d[d["estimator"] == est]
             unit = units.get(oc, "share")
-            fig, pts = figures.event_study_figure(d, unit, lang, min_cell)
+            fig, pts = figures.event_study_figure(d, unit, lang, policy)
             what = labels.outcome(oc, lang)
             who = labels.subgroup(sg, lang)
             cap = (f"Effekt på {labels.lc(what)} måned for måned i forhold til start – {labels.lc(who)}. "
@@ -127,7 +132,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
     if means is not None and not means.empty:
         for (oc, sg), d in means[means["subgroup"].isin(subgroups)].groupby(["outcome", "subgroup"], sort=False):
             unit = units.get(oc, "share")
-            fig, pts = figures.means_figure(d, unit, lang, min_cell)
+            fig, pts = figures.means_figure(d, unit, lang, policy)
             what = labels.outcome(oc, lang)
             who = labels.subgroup(sg, lang)
             cap = (f"{what} i indsatsgruppen og den matchede sammenligningsgruppe, måned for måned – {labels.lc(who)}"
@@ -140,7 +145,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
     sens, head = prot.get("sensitivity"), prot.get("headline") or {}
     if sens is not None and not sens.empty and not head.get("suppressed"):
         unit = units.get(head.get("outcome"), "share")
-        fig, pts = figures.sensitivity_figure(sens, unit, lang, head.get("n_treated"), min_cell)
+        fig, pts = figures.sensitivity_figure(sens, unit, lang, head.get("n_treated"), policy)
         save(fig, "sensitivity", "sensitivity", pts,
              "Følsomhed for antagelsen om parallelle forløb (Rambachan & Roth): hovedresultatets 95 %-interval, når "
              "forløbene efter start må afvige op til M̄ gange den største ændring før start" if da else
@@ -152,7 +157,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
              "original one.")
     bal = prot.get("balance")
     if bal is not None and not bal.empty:
-        fig, pts = figures.love_plot(bal, lang, min_cell)
+        fig, pts = figures.love_plot(bal, lang, policy)
         save(fig, "love_plot", "love_plot", pts,
              "Balance før og efter matchning: absolut standardiseret forskel pr. baggrundsvariabel" if da else
              "Balance before and after matching: absolute standardised difference by covariate",
@@ -160,7 +165,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
              "Dot chart of standardised differences before and after matching.")
     ov = prot.get("overlap")
     if ov is not None and not ov.empty:
-        fig, pts = figures.overlap_figure(ov, lang, min_cell)
+        fig, pts = figures.overlap_figure(ov, lang, policy)
         save(fig, "overlap", "overlap", pts,
              "Fordeling af propensity score i indsatsgruppen (over aksen) og sammenligningsgruppen (under aksen)" if da
              else "Distribution of the propensity score in the programme group (above the axis) and the comparison "
@@ -170,7 +175,7 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, min_cell: int, subgroups
     return out
 
 
-def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[dict, list[str]]:
+def build_tables(inputs: dict, prot: dict, lang: str, policy: DisclosurePolicy) -> tuple[dict, list[str]]:
     eff, eff_p = inputs["effects"], prot["effects"]
     mask = tables.suppressed_mask(eff, eff_p)
     h = prot["headline"]
@@ -180,15 +185,15 @@ def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[di
     out: dict[str, tables.Table] = {}
     meta = inputs.get("meta", {})
     out["headline"] = tables.headline_table(
-        h, lang, min_cell, row_label=labels.outcome(h.get("outcome"), lang)
+        h, lang, policy, row_label=labels.outcome(h.get("outcome"), lang)
         + ("" if hsub == "all" else f" ({labels.lc(labels.subgroup(hsub, lang))})"))
-    out["effects"] = tables.effects_table(eff_p, lang, min_cell, mask, name="effects",
+    out["effects"] = tables.effects_table(eff_p, lang, policy, mask, name="effects",
                                           caption="Alle estimerede effekter" if da else "All estimated effects")
     subs_main = list(dict.fromkeys(["all", hsub]))
     idx = tables.main_rows(eff_p, main, subs_main)
     one_method = eff_p.loc[idx, "estimator"].nunique() == 1
     out["effects_main"] = tables.effects_table(
-        eff_p.loc[idx], lang, min_cell, mask.loc[idx], name="effects_main",
+        eff_p.loc[idx], lang, policy, mask.loc[idx], name="effects_main",
         caption=("Effekter på alle udfald" + (f" ({labels.lc(labels.estimator(main, lang))})" if one_method else "")
                  if da else
                  "Effects on all outcomes" + (f" ({labels.lc(labels.estimator(main, lang))})" if one_method else "")),
@@ -196,26 +201,26 @@ def build_tables(inputs: dict, prot: dict, lang: str, min_cell: int) -> tuple[di
     sub_names = []
     if ((eff_p["estimator"] == main) & ~eff_p["subgroup"].isin(subs_main)).any():
         out["effects_subgroups"] = tables.effects_table(
-            eff_p, lang, min_cell, mask, estimators=[main], name="effects_subgroups",
+            eff_p, lang, policy, mask, estimators=[main], name="effects_subgroups",
             caption=(f"Effekter for delgrupper ({labels.lc(labels.estimator(main, lang))})" if da else
                      f"Effects by subgroup ({labels.lc(labels.estimator(main, lang))})"), show_estimator=False)
         sub_names.append("effects_subgroups")
     sub_all = eff_p[eff_p["subgroup"] == "all"]
     if sub_all["estimator"].nunique() > 1:
         out["effects_estimators"] = tables.effects_table(
-            eff_p, lang, min_cell, mask, subgroups=["all"], name="effects_estimators", first_estimator=main,
+            eff_p, lang, policy, mask, subgroups=["all"], name="effects_estimators", first_estimator=main,
             caption="Effekter efter metode (alle i målgruppen)" if da else "Effects by method (whole target group)",
             show_estimator=True, show_subgroup=False)
     if "balance" in prot:
-        out["balance"] = tables.balance_table(prot["balance"], lang, min_cell,
+        out["balance"] = tables.balance_table(prot["balance"], lang, policy,
                                               tables.suppressed_mask(inputs["balance"], prot["balance"]))
     if "balance_subgroups" in prot:
         out["balance_subgroups"] = tables.subgroup_balance_table(prot["balance_subgroups"], lang)
     if "cohort_flow" in prot:
-        out["cohort_flow"] = tables.cohort_flow_table(prot["cohort_flow"], lang, min_cell,
+        out["cohort_flow"] = tables.cohort_flow_table(prot["cohort_flow"], lang, policy,
                                                       tables.suppressed_mask(inputs["cohort_flow"], prot["cohort_flow"]))
     if "robustness" in prot:
-        out["robustness"] = tables.robustness_table(prot["robustness"], lang, _units(eff), min_cell)
+        out["robustness"] = tables.robustness_table(prot["robustness"], lang, _units(eff), policy)
     if meta.get("synthetic") and "truth" in prot:
         out["truth"] = tables.truth_table(prot["truth"], lang, _units(eff))
     if meta.get("synthetic") and "seed_study" in prot:
@@ -238,17 +243,17 @@ def _clean(folder: Path, keep: set[Path], suffixes: tuple[str, ...]) -> None:
             p.unlink()
 
 
-def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int) -> Path:
+def report_study(study: str, params: dict, base: Path, lang: str, policy: DisclosurePolicy) -> Path:
     """Build the tables, figures and PDF of one study; returns the PDF path."""
     sdir = base / "reports" / study
     inputs = load_inputs(sdir / "data")
     meta = inputs["meta"]
-    min_cell = max(min_cell, int(meta.get("min_cell", 0) or 0))
+    # results estimated under a stricter minimum than today's params keep it
+    policy = policy.at_least(int(meta.get("min_cell", 0) or 0))
     try:
-        prot, log = disclosure.protect_inputs(inputs, min_cell)
-    except disclosure.DisclosureError as exc:
+        prot, log = protect_inputs(inputs, policy)
+    except rules.DisclosureError as exc:
         raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
-    policy = DisclosurePolicy.from_params(params, min_cell)
     try:
         prot, log = protect_report_inputs(inputs, prot, log, policy)
     except EngineDisclosureError as exc:
@@ -258,11 +263,11 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
     subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
 
     tab_dir, fig_dir = sdir / "tables", sdir / "figures"
-    tbls, sub_names = build_tables(inputs, prot, lang, min_cell)
+    tbls, sub_names = build_tables(inputs, prot, lang, policy)
     written: set[Path] = set()
     for t in tbls.values():
         written |= set(tables.write_table(t, tab_dir, lang))
-    figs = build_figures(prot, fig_dir, lang, min_cell, subgroups)
+    figs = build_figures(prot, fig_dir, lang, policy, subgroups)
     for name in figs:
         written |= {fig_dir / f"{name}.{s}" for s in ("png", "svg", "json")}
     _clean(tab_dir, written, (".csv", ".html", ".tex"))
@@ -273,30 +278,29 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
     for p in sorted(written):
         if p.suffix == ".json":
             continue
-        v = disclosure.check_file(p, min_cell)
+        v = check_file(p, policy)
         checked.append({"file": str(p.relative_to(sdir)), "check": "disclosure", "result": "pass" if not v else "fail",
                         "detail": "; ".join(str(x) for x in v)})
         if v:
-            raise disclosure.DisclosureError(v)
+            raise rules.DisclosureError(v)
     write_csv(log, sdir / "disclosure_log.csv")
 
     doc = text.build_document(text.ReportInputs(
         study=study, study_params=study_params, meta=meta, headline=h, effects=prot["effects"], tables=tbls,
         figures=figs, robustness=prot.get("robustness"), truth=prot.get("truth"), suppression_log=log, lang=lang,
-        min_cell=min_cell, protection_relative=policy.relative, dominance=(policy.dominance_n, policy.dominance_k),
-        version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names,
+        policy=policy, version=pipeline_version(), balance=prot.get("balance"), subgroup_tables=sub_names,
         dream_codes=_dream_codes(), target_groups=params.get("target_groups"),
         seed_every=prot.get("seed_study_every") if meta.get("synthetic") else None))
     pdf = render_pdf(doc, sdir)
     out = sdir / pdf_name(study, lang)
     atomic_write(out, lambda tmp: Path(tmp).write_bytes(pdf))
-    write_json({"study": study, "pdf": out.name, "pdf_sha256": disclosure.sha256(out), "language": lang,
+    write_json({"study": study, "pdf": out.name, "pdf_sha256": sha256(out), "language": lang,
                 "synthetic": bool(meta.get("synthetic", False)), "params_hash": meta.get("params_hash"),
-                "disclosure": {"min_cell": min_cell, "passed": True, "inputs": checked,
+                "disclosure": {"min_cell": policy.min_cell, "passed": True, "inputs": checked,
                                "suppressed_or_merged": int(len(log))}},
-               disclosure.sidecar_path(out))
+               sidecar_path(out))
     other = sdir / pdf_name(study, "en" if lang == "da" else "da")
-    for stale in (other, disclosure.sidecar_path(other)):
+    for stale in (other, sidecar_path(other)):
         if stale.exists():
             stale.unlink()
     return out
@@ -304,14 +308,14 @@ def report_study(study: str, params: dict, base: Path, lang: str, min_cell: int)
 
 def run(params: dict, base: str | Path = ".") -> list[Path]:
     base = Path(base)
-    lang, min_cell = report_settings(params)
+    lang, policy = report_settings(params)
     studies = list((params.get("studies") or {}).keys())
     done, skipped = [], []
     for study in studies:
         if not (base / "reports" / study / "data").is_dir():
             skipped.append(study)
             continue
-        pdf = report_study(study, params, base, lang, min_cell)
+        pdf = report_study(study, params, base, lang, policy)
         done.append(pdf)
         print(f"report: {study}: {pdf}")
     if skipped:

@@ -1,43 +1,42 @@
-"""Statistical disclosure control for everything that leaves the research environment.
+"""The single-table disclosure rules: each protects one table of the report, or checks one published table.
 
 Rules (registers.md §5; DST practice):
 
 * **Minimum cell size.** No count, share, mean or plotted point may rest on fewer than ``min_cell`` persons
   (default 5). A count of 0 is allowed (it describes nobody). The persons behind a number are read from
-  its ``n`` columns (``n``, ``n_*``, ``*_n``, ``antal*``).
-* **Complementary (secondary) suppression.** When a table has sums (margins, totals, subgroups that add up
-  to "all", steps of a cohort flow whose differences are the persons dropped at each step), suppressing a
-  small cell is not enough: it could be recomputed by subtraction. More cells are suppressed until every
-  sensitive cell (a suppressed small cell, or a small difference hidden in the structure) can only be
-  bounded to an interval at least ``min_cell`` wide by any combination of the published numbers
-  (checked by linear programming, see :func:`feasible_range`).
+  its ``n`` columns (``n``, ``n_*``, ``*_n``, ``antal*``). A share may not rest on fewer than ``min_cell``
+  persons with (or without) the outcome either (:func:`small_share`).
+* **Complementary (secondary) suppression within a table.** When a table has sums (margins, totals,
+  subgroups that add up to "all", steps of a cohort flow whose differences are the persons dropped at each
+  step), suppressing a small cell is not enough: it could be recomputed by subtraction. More cells are
+  suppressed until every sensitive cell (a suppressed small cell, or a small difference hidden in the
+  structure) can only be bounded to an interval at least ``min_cell`` wide by any combination of the
+  published numbers (checked by linear programming over the table's additive relations ``A @ x = 0``, see
+  :func:`feasible_range` and :func:`protect_cells`). Relations *between* the effect tables (DiD identity,
+  headline) are :mod:`pipeline.disclosure.linked`'s.
+* **Histogram bins** with few persons are merged with a neighbour (:func:`coarsen_bins`).
 * **No minima, maxima, medians or percentiles of raw values**, no identifiers (PNR, CPR, ADRESSE_ID,
   CVRNR, ...), no person-level rows.
-* **Figures** carry a sidecar ``<figure>.json`` listing the persons behind each plotted point; the PDF
-  report carries a sidecar recording that every input it was built from passed.
 
-The protect functions return the protected data plus a log of *what* was suppressed and *why*, never the
-suppressed values themselves (the log is exported).
-
-:func:`check_file` inspects a file as it would be exported and returns a list of :class:`Violation`;
-the export stage refuses any file with a violation.
+The ``protect_*`` functions return the protected table plus a log of *what* was suppressed and *why*, never
+the suppressed values themselves (the log is exported). :func:`check_frame` checks a table as published
+(blank = suppressed) and returns a list of :class:`Violation`. The rules take ``min_cell`` as a plain number;
+which rule applies to which of the report's tables is :mod:`pipeline.disclosure.protect`'s, and checking
+files as they would be exported is :mod:`pipeline.disclosure.audit`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-MIN_CELL = 5
+from pipeline.disclosure.policy import MIN_CELL
 
 # subgroups that add up to a parent subgroup (per outcome/estimator/event time)
 PARTITIONS: dict[str, list[tuple[str, ...]]] = {
@@ -629,55 +628,29 @@ def attach_event_n(event_study: pd.DataFrame, means: pd.DataFrame | None,
     return es
 
 
-def protect_inputs(inputs: dict, min_cell: int = MIN_CELL,
-                   partitions: dict[str, list[tuple[str, ...]]] = PARTITIONS) -> tuple[dict, pd.DataFrame]:
-    """Protect every input of a report (the estimate stage's tidy tables) before anything is drawn or
-    printed. ``inputs`` maps names (``effects``, ``headline``, ``means``, ...) to DataFrames (``headline``
-    and ``meta``: dicts). Raises :class:`DisclosureError` on identifier columns or raw minima/maxima."""
-    bad = []
-    for name, obj in inputs.items():
-        if isinstance(obj, pd.DataFrame):
-            bad += [Violation(name, f"column {c}", "identifier", "identifier column") for c in identifier_columns(obj.columns)]
-            bad += [Violation(name, f"column {c}", "extreme", "minimum/maximum/percentile of raw values")
-                    for c in extreme_columns(obj.columns)]
-            bad += _cpr_values(obj, name)
-    if bad:
-        raise DisclosureError(bad)
-    out = dict(inputs)
-    log: list[dict] = []
-    if "effects" in inputs:
-        out["effects"], lg = protect_effects(inputs["effects"], min_cell, partitions)
-        log += lg
-        out["effects"], lg = protect_share_counts(out["effects"], min_cell)
-        log += lg
-    if "headline" in inputs:
-        out["headline"], lg = protect_headline(inputs["headline"], min_cell)
-        log += lg
-    if "means" in inputs:
-        eff = inputs.get("effects")
-        shares = (set(eff.loc[eff["unit"] == "share", "outcome"]) if eff is not None and "unit" in eff.columns else set())
-        out["means"], lg = protect_means(inputs["means"], min_cell, partitions, share_outcomes=shares)
-        log += lg
-    if "balance" in inputs:
-        out["balance"], lg = protect_balance(inputs["balance"], min_cell)
-        log += lg
-    if "overlap" in inputs:
-        out["overlap"], lg = coarsen_bins(inputs["overlap"], min_cell)
-        log += lg
-    if "cohort_flow" in inputs:
-        out["cohort_flow"], lg = protect_flow(inputs["cohort_flow"], min_cell)
-        log += lg
-    if "event_study" in inputs:
-        out["event_study"] = attach_event_n(inputs["event_study"], out.get("means"), out.get("effects"))
-        small = out["event_study"]["n_persons"].isna() | (out["event_study"]["n_persons"] < min_cell)
-        for _, r in out["event_study"][small].iterrows():
-            log.append(_log("event_study", _describe(r, ["outcome", "subgroup", "estimator", "event_time"]),
-                            "estimate", "primary", min_cell) | {"action": "not plotted"})
-    return out, pd.DataFrame(log, columns=LOG_COLUMNS)
+def input_violations(df: pd.DataFrame, name: str) -> list[Violation]:
+    """What refuses a table handed to the report before anything is protected: identifier columns, minima,
+    maxima or percentiles of raw values, CPR-like values."""
+    out = [Violation(name, f"column {c}", "identifier", "identifier column") for c in identifier_columns(df.columns)]
+    out += [Violation(name, f"column {c}", "extreme", "minimum/maximum/percentile of raw values")
+            for c in extreme_columns(df.columns)]
+    return out + _cpr_values(df, name)
+
+
+def protect_event_study(event_study: pd.DataFrame, means: pd.DataFrame | None, effects: pd.DataFrame | None,
+                        min_cell: int = MIN_CELL) -> tuple[pd.DataFrame, list[dict]]:
+    """Event-study rows with the persons behind them (:func:`attach_event_n`, from the *protected* ``means``
+    and ``effects``); rows resting on fewer than ``min_cell`` persons, or on an unknown number, are logged as
+    not plotted (the figure leaves them out)."""
+    es = attach_event_n(event_study, means, effects)
+    small = es["n_persons"].isna() | (es["n_persons"] < min_cell)
+    log = [_log("event_study", _describe(r, ["outcome", "subgroup", "estimator", "event_time"]), "estimate", "primary",
+                min_cell) | {"action": "not plotted"} for _, r in es[small].iterrows()]
+    return es, log
 
 
 # ---------------------------------------------------------------------------------------------
-# checking files for export
+# checking a table as published
 # ---------------------------------------------------------------------------------------------
 
 def check_frame(df: pd.DataFrame, min_cell: int = MIN_CELL, name: str = "table") -> list[Violation]:
@@ -768,95 +741,7 @@ def _cell(df: pd.DataFrame, i: int, keys: Sequence[str], col: str) -> str:
     return f"line {i + 2}" + (f" ({desc})" if desc else "") + f", column {col}"
 
 
-def sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def sidecar_path(path: str | Path) -> Path:
-    """``figures/x.png -> figures/x.json``; ``x_rapport.pdf -> x_rapport.json``."""
-    return Path(path).with_suffix(".json")
-
-
-def figure_sidecar(name: str, kind: str, points: Sequence[dict], min_cell: int, caption: str = "",
-                   files: dict[str, str] | None = None) -> dict:
-    """The sidecar of a figure: the persons behind every plotted point (``series``, ``x``, ``n``)."""
-    ns = [p.get("n") for p in points]
-    return {"figure": name, "kind": kind, "caption": caption, "min_cell": int(min_cell),
-            "n_points": len(points), "n_min": int(min(ns)) if ns and all(x is not None for x in ns) else None,
-            "points": list(points), "files": dict(sorted((files or {}).items()))}
-
-
-def check_sidecar(meta: dict, min_cell: int = MIN_CELL, name: str = "figure") -> list[Violation]:
-    out = []
-    points = meta.get("points")
-    if not isinstance(points, list) or not points:
-        return [Violation(name, "sidecar", "sidecar", "figure sidecar lists no plotted points")]
-    for k, p in enumerate(points):
-        n = p.get("n")
-        where = f"point {k + 1} (series={p.get('series')}, x={p.get('x')})"
-        if n is None or (isinstance(n, float) and math.isnan(n)):
-            out.append(Violation(name, where, "min_cell", "no person count for this plotted point"))
-        elif 0 < float(n) < min_cell:
-            out.append(Violation(name, where, "min_cell", f"plotted point rests on fewer than {min_cell} persons"))
-        elif p.get("count") is not None and (0 < float(p["count"]) < min_cell or 0 < float(n) - float(p["count"]) < min_cell):
-            out.append(Violation(name, where, "min_cell",
-                                 f"plotted share rests on fewer than {min_cell} persons with (or without) the outcome"))
-    return out
-
-
-def check_file(path: str | Path, min_cell: int = MIN_CELL) -> list[Violation]:
-    """Check one file as it would be exported. CSV: every table rule (:func:`check_frame`); PNG/SVG: the
-    figure's sidecar JSON (persons behind each plotted point, file hash); PDF: the report's sidecar (all
-    inputs passed, file hash); HTML/TeX: the machine-readable CSV twin written with it. Any other file type
-    is refused."""
-    p = Path(path)
-    name = str(path)
-    if not p.exists():
-        return [Violation(name, "file", "missing", "file does not exist")]
-    suf = p.suffix.lower()
-    if suf == ".csv":
-        try:
-            df = pd.read_csv(p, encoding="utf-8")
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is refused
-            return [Violation(name, "file", "format", f"cannot be read as CSV ({exc.__class__.__name__})")]
-        return check_frame(df, min_cell, name)
-    if suf in (".png", ".svg"):
-        side = sidecar_path(p)
-        if not side.exists():
-            return [Violation(name, "figure", "sidecar", f"no sidecar {side.name} listing the persons behind each point")]
-        meta = json.loads(side.read_text(encoding="utf-8"))
-        out = check_sidecar(meta, min_cell, name)
-        rec = (meta.get("files") or {}).get(suf[1:])
-        if rec is None or rec != sha256(p):
-            out.append(Violation(name, "figure", "sidecar", "figure file does not match its sidecar (changed after checking?)"))
-        return out
-    if suf == ".pdf":
-        side = sidecar_path(p)
-        if not side.exists():
-            return [Violation(name, "report", "sidecar", f"no sidecar {side.name} recording the disclosure check of its inputs")]
-        meta = json.loads(side.read_text(encoding="utf-8"))
-        disc = meta.get("disclosure") or {}
-        out = []
-        if meta.get("pdf_sha256") != sha256(p):
-            out.append(Violation(name, "report", "sidecar", "PDF does not match its sidecar (changed after checking?)"))
-        if int(disc.get("min_cell", 0)) < min_cell:
-            out.append(Violation(name, "report", "min_cell", f"built with min_cell {disc.get('min_cell')} < {min_cell}"))
-        for inp in disc.get("inputs", []):
-            if inp.get("result") != "pass":
-                out.append(Violation(name, f"input {inp.get('file')}", "input", f"input failed: {inp.get('detail', '')}"))
-        if not disc.get("passed", False):
-            out.append(Violation(name, "report", "input", "the report's inputs did not all pass disclosure control"))
-        return out
-    if suf in (".html", ".htm", ".tex"):
-        twin = p.with_suffix(".csv")
-        if not twin.exists():
-            return [Violation(name, "table", "twin", f"no machine-readable twin {twin.name} to check the numbers against")]
-        out = [Violation(name, v.cell, v.rule, f"{v.detail} (in {twin.name})") for v in check_file(twin, min_cell)]
-        return out + _text_identifiers(p.read_text(encoding="utf-8", errors="replace"), name)
-    return [Violation(name, "file", "file_type", f"file type {suf or '(none)'} is not approved for export "
-                                                 "(csv, html, tex, png, svg, pdf)")]
-
-
-def _text_identifiers(text: str, name: str) -> list[Violation]:
+def text_identifiers(text: str, name: str) -> list[Violation]:
+    """A CPR-like number anywhere in a text file (HTML, TeX)."""
     m = _CPR_VALUE.search(text)
     return [Violation(name, f"character {m.start()}", "identifier", "text looks like a CPR number")] if m else []
