@@ -93,7 +93,7 @@ def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
     head = ev.headline(effects, ep, h)
     out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep_dyn, ev.OUTCOMES),
            "robustness": robustness, "sensitivity": sensitivity, "headline": {"study": study, **head},
-           "dominance": ev.hours_dominance(ep, ep_dyn, cfg, subgroups)}
+           "dominance": ev.hours_dominance(ep, ep_dyn, cfg, subgroups, n=DisclosurePolicy.from_params(params).dominance_n)}
     if truth is not None:
         out["truth"] = ev.truth_for(effects, truth, matched, cohorts, study)
     return out
