@@ -215,7 +215,7 @@ class StudyEstimation(_Model):
     post_years: Window | None = None
     event_window: Window | None = None
     attgt_comparison: Literal["matched_cohort", "all_never_treated"] | None = None
-    cluster: Literal["pair_component", "pair", "PNR"] | None = None
+    cluster: Literal["shared_person", "pair_component", "pair", "PNR"] | None = None
     biters: int | None = Field(None, ge=99)
     area_assignments: int | None = Field(None, ge=1)
     placebo_shift: int | None = Field(None, ge=1)
@@ -293,7 +293,7 @@ class Estimation(_Model):
     post_years: Window
     event_window: Window
     attgt_comparison: Literal["matched_cohort", "all_never_treated"] = "matched_cohort"
-    cluster: Literal["pair_component", "pair", "PNR"]
+    cluster: Literal["shared_person", "pair_component", "pair", "PNR"]
     subgroups: dict[str, list[Subgroup]]               # study -> reported subgroups (default ['all'])
     biters: int = Field(999, ge=99)
     area_assignments: int = Field(ge=1)

@@ -129,7 +129,7 @@ def test_source_name_in_message(raw):
     ("matching", "ratio", 0, "matching.ratio: must be >= 1; got 0"),
     ("matching", "method", "optimal", "matching.method: must be one of nearest, exact, cem; got 'optimal'"),
     ("report", "min_cell", 2, "report.min_cell: must be >= 3; got 2"),
-    ("estimation", "cluster", "pairs", "estimation.cluster: must be one of pair_component, pair, PNR; got 'pairs'; did you mean 'pair'?"),
+    ("estimation", "cluster", "pairs", "estimation.cluster: must be one of shared_person, pair_component, pair, PNR; got 'pairs'; did you mean 'pair'?"),
     ("estimation", "biters", 10, "estimation.biters: must be >= 99; got 10"),
 ])
 def test_bad_values(raw, block, key, value, expected):

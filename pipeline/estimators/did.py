@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.calendar import yyyymm_to_index
+from pipeline.estimators.clusters import SharedPersonGraph, graph_meat, shared_person_graph
 
 __all__ = [
     "DiDResult",
@@ -172,9 +173,9 @@ def wls_cluster_cov(
     y: np.ndarray,
     X: np.ndarray,
     weights: np.ndarray | None = None,
-    clusters: np.ndarray | None = None,
+    clusters: np.ndarray | SharedPersonGraph | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Weighted least squares with the CR1 cluster-robust covariance, one-way or multiway.
+    """Weighted least squares with the CR1 cluster-robust covariance, one-way, multiway or shared-person.
 
     ``beta = (X'WX)^-1 X'Wy``;
     ``V = G/(G-1) * (n-1)/(n-k) * (X'WX)^-1 [sum_g s_g s_g'] (X'WX)^-1`` with
@@ -187,7 +188,12 @@ def wls_cluster_cov(
     ``V = V_A + V_B - V_AB`` (statsmodels ``cov_type="cluster"`` with two group columns; Stata
     ``cgmreg``). A non positive semi-definite result has its negative eigenvalues set to 0 (CGM 2011,
     section 2.3). The G returned is the smallest number of clusters of any dimension, as t(G-1) then
-    uses the scarcest dimension (CGM's recommendation). Returns ``(beta, V, G)``.
+    uses the scarcest dimension (CGM's recommendation).
+
+    ``clusters`` as a :class:`~pipeline.estimators.clusters.SharedPersonGraph` gives the shared-person
+    (dyadic-robust) variance: the meat ``sum_{k = l or k ~ l} s_k s_l'`` over matched sets k, l that are the
+    same or share a person, with G = the number of matched sets in the CR1 factor; negative eigenvalues are
+    set to 0. Returns ``(beta, V, G)``.
     """
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
@@ -203,6 +209,13 @@ def wls_cluster_cov(
     xe = Xt * e[:, None]
     if n <= k:
         raise ValueError("no residual degrees of freedom")
+    if isinstance(clusters, SharedPersonGraph):
+        G = clusters.n_sets
+        if G < 2:
+            raise ValueError("need at least two matched sets")
+        V = G / (G - 1) * (n - 1) / (n - k) * xtx_inv @ graph_meat(xe, clusters) @ xtx_inv
+        vals, vecs = np.linalg.eigh((V + V.T) / 2)
+        return beta, (vecs * np.maximum(vals, 0)) @ vecs.T, int(G)
     dims = [np.arange(n, dtype=np.int64)] if clusters is None else _cluster_codes(clusters)
     G_min = None
     V = np.zeros((k, k))
@@ -243,8 +256,10 @@ def person_changes(
     pre_window: tuple[int, int] | None = (-12, -1),
     post_window: tuple[int, int] = (1, 12),
     cluster_col: str | list[str] | None = None,
+    graph_cols: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per person: ``treat, weight, [cluster, cluster2, ...], y_pre, y_post, delta``.
+    """One row per person: ``treat, weight, [cluster, cluster2, ...], [graph_set, graph_person], y_pre, y_post,
+    delta`` (``graph_cols`` = (matched-set column, person column) for the shared-person variance).
 
     ``y_pre``/``y_post`` are the person's unweighted means of ``outcome`` over the rows with event time in
     the (inclusive) windows, NaN when the window has no non-missing row; ``delta = y_post - y_pre``.
@@ -252,7 +267,7 @@ def person_changes(
     person (ValueError otherwise). Vectorised: one factorize and a few bincounts.
     """
     cluster_cols = _cluster_list(cluster_col)
-    _require(panel, [outcome, id_col, treat_col, event_time_col, weight_col, *cluster_cols])
+    _require(panel, [outcome, id_col, treat_col, event_time_col, weight_col, *cluster_cols, *(graph_cols or ())])
     post_lo, post_hi = _check_window("post_window", post_window)
     codes, persons = pd.factorize(panel[id_col], sort=True)
     if (codes < 0).any():
@@ -287,6 +302,11 @@ def person_changes(
             raise ValueError(f"{col} has missing values")
         pc = _per_person_constant(ccodes.astype(np.float64), codes, P, col).astype(np.int64)
         out["cluster" if j == 0 else f"cluster{j + 1}"] = np.asarray(cuniq)[pc]
+    for name, col in zip(("graph_set", "graph_person"), graph_cols or ()):
+        gcodes, guniq = pd.factorize(panel[col], sort=True)
+        if (gcodes < 0).any():
+            raise ValueError(f"{col} has missing values")
+        out[name] = np.asarray(guniq)[_per_person_constant(gcodes.astype(np.float64), codes, P, col).astype(np.int64)]
     if pre_window is not None:
         pre_lo, pre_hi = _check_window("pre_window", pre_window)
         out["y_pre"] = window_mean(pre_lo, pre_hi)
@@ -314,13 +334,21 @@ def _two_group_regression(
     ccols = [c for c in pc.columns if c == "cluster" or (c.startswith("cluster") and c[7:].isdigit())]
     clusters = pc[ccols].to_numpy() if use_cluster else None
     clusters = clusters[:, 0] if clusters is not None and clusters.shape[1] == 1 else clusters
+    if use_cluster and "graph_set" in pc:
+        clusters = shared_person_graph(pc["graph_person"].to_numpy(), pc["graph_set"].to_numpy())
     beta, V, G = wls_cluster_cov(pc[ycol].to_numpy(), X, w, clusters)
     att, se = float(beta[1]), float(np.sqrt(V[1, 1]))
     t, p, ci = _t_inference(att, se, G - 1, alpha)
     return att, se, G, G - 1, t, p, ci, D
 
 
-def _convention_2x2(what: str, cluster_col: str | list[str] | None, G: int) -> str:
+def _convention_2x2(what: str, cluster_col: str | list[str] | None, G: int,
+                    graph_cols: tuple[str, str] | None = None) -> str:
+    if graph_cols is not None:
+        return (f"{what}; WLS with matching weights of the person-level outcome on [1, treated]; SE shared-person "
+                f"(dyadic-robust, Aronow-Samii-Assenova 2015): matched sets {graph_cols[0]!r} and every pair of sets "
+                f"sharing a person {graph_cols[1]!r}, CR1 factor with G={G} sets; t, p and CI from Student t with "
+                f"G-1={G - 1} df.")
     multi = cluster_col is not None and not isinstance(cluster_col, str) and len(cluster_col) > 1
     clus = (
         f"multiway clustered by {list(cluster_col)!r} (Cameron-Gelbach-Miller: V_A + V_B - V_AB, each CR1; "
@@ -347,6 +375,7 @@ def matched_did(
     post_window: tuple[int, int] = (1, 12),
     cluster_col: str | list[str] | None = None,
     alpha: float = 0.05,
+    graph_cols: tuple[str, str] | None = None,
 ) -> DiDResult:
     """Matched 2x2 difference-in-differences on person window means.
 
@@ -361,18 +390,24 @@ def matched_did(
     SE: CR1 (see the module docstring). Without ``cluster_col`` the clusters are persons, which with one
     row per person is HC1 ``n/(n-2)``; pass the matched-pair subclass as ``cluster_col`` for MatchIt's
     pair-clustered SE, or the area id for area clustering (with few areas prefer
-    :func:`pipeline.estimators.wild_bootstrap.matched_did_wild_bootstrap`). Inference uses t(G-1).
+    :func:`pipeline.estimators.wild_bootstrap.matched_did_wild_bootstrap`). Inference uses t(G-1). A list of
+    columns gives multiway clusters (Cameron, Gelbach & Miller 2011). ``graph_cols = (set, person)`` (instead of
+    ``cluster_col``) gives the shared-person variance of a matched sample whose persons recur in several
+    matched sets (:func:`pipeline.estimators.clusters.shared_person_graph`; G = the number of matched sets).
 
     Persons with weight 0 (unmatched) or without a non-missing row in either window are dropped
     (``n_dropped``). Treatment, weight and cluster must be constant within person.
     """
+    if cluster_col is not None and graph_cols is not None:
+        raise ValueError("give cluster_col or graph_cols, not both")
     pc = person_changes(
-        panel, outcome, id_col, treat_col, event_time_col, weight_col, pre_window, post_window, cluster_col
+        panel, outcome, id_col, treat_col, event_time_col, weight_col, pre_window, post_window, cluster_col, graph_cols
     )
     keep = (pc["weight"] > 0) & pc["delta"].notna()
     n_dropped = int((~keep).sum())
     pc = pc.loc[keep]
-    att, se, G, df, t, p, ci, D = _two_group_regression(pc, "delta", cluster_col is not None, alpha)
+    use_cluster = cluster_col is not None or graph_cols is not None
+    att, se, G, df, t, p, ci, D = _two_group_regression(pc, "delta", use_cluster, alpha)
     w = pc["weight"].to_numpy()
     tr, co = D == 1, D == 0
     means = {
@@ -400,6 +435,7 @@ def matched_did(
             "ATT = (Ybar_T,post - Ybar_T,pre) - (Ybar_C,post - Ybar_C,pre) on person window means",
             cluster_col,
             G,
+            graph_cols,
         ),
         **means,
     )
@@ -611,7 +647,10 @@ def indicator_fe_fit(
     if len(np.unique(ent.astype(np.int64) * T + tim)) != n:
         raise ValueError("duplicate (person, month) rows")
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    if clusters is None:
+    graph = clusters if isinstance(clusters, SharedPersonGraph) else None
+    if graph is not None:
+        cl = graph.set_codes        # scores by matched set, cross terms between sets sharing a person
+    elif clusters is None:
         cl = ent
     else:
         cl, _ = pd.factorize(clusters, sort=True)
@@ -648,7 +687,15 @@ def indicator_fe_fit(
     part1 = Cm.T @ (sp.diags(we) @ Z)  # G x K: sum w e z
     part2 = (Cm.T @ sp.diags(we) @ Pm) @ Zbar  # G x K: sum w e zbar_person (0 when persons nest in clusters)
     scores = np.asarray((part1 - part2).todense())
-    V0 = A_inv @ (scores.T @ scores) @ A_inv
+    if graph is None:
+        meat = scores.T @ scores
+    else:
+        cross = scores[graph.adj_k].T @ scores[graph.adj_l]
+        meat = scores.T @ scores + cross + cross.T
+    V0 = A_inv @ meat @ A_inv
+    if graph is not None:
+        vals, vecs = np.linalg.eigh((V0 + V0.T) / 2)
+        V0 = (vecs * np.maximum(vals, 0)) @ vecs.T
     out = _finish_fe_fit(theta[:k], V0[:k, :k], list(names), list(names), n, N, T, cl, ent, se_convention)
     out["engine"] = "sparse normal equations (exact, person effects concentrated out)"
     return out
@@ -668,7 +715,9 @@ def fit_indicator_design(
     se_convention: str = "crv1",
 ) -> dict[str, Any]:
     """Dispatch an indicator design to PanelOLS (``engine="linearmodels"``, dense regressors) or to
-    :func:`indicator_fe_fit` (``engine="sparse"``)."""
+    :func:`indicator_fe_fit` (``engine="sparse"``; the only engine for a shared-person graph)."""
+    if isinstance(clusters, SharedPersonGraph) and engine != "sparse":
+        raise ValueError("the shared-person variance needs engine='sparse'")
     if engine == "sparse":
         return indicator_fe_fit(y, codes, names, entity, time, weights, clusters, se_convention)
     if engine != "linearmodels":
@@ -679,8 +728,12 @@ def fit_indicator_design(
     return panel_fe_fit(y, X, names, entity, time, weights, clusters, low_memory, se_convention)
 
 
-def _fe_convention(fit: dict[str, Any], se_convention: str, cluster_col: str | None) -> str:
+def _fe_convention(fit: dict[str, Any], se_convention: str, cluster_col: str | None,
+                   graph_cols: tuple[str, str] | None = None) -> str:
     by = f"{cluster_col!r}" if cluster_col else "person"
+    if graph_cols is not None:
+        by = (f"matched set {graph_cols[0]!r} with cross terms between sets sharing a person {graph_cols[1]!r} "
+              "(shared-person, dyadic-robust)")
     if se_convention == "crv1":
         se = (
             "CR1 as fixest/pyfixest/Stata reghdfe: V = G/(G-1)*(n-1)/(n-K)*V0, K = slopes + months "

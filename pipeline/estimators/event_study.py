@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipeline.estimators.clusters import shared_person_graph
 from pipeline.estimators.did import (
     DiDResult,
     _check_window,
@@ -122,6 +123,7 @@ def event_study(
     alpha: float = 0.05,
     se_convention: str = "crv1",
     engine: str = "linearmodels",
+    graph_cols: tuple[str, str] | None = None,
 ) -> EventStudyResult:
     """Event-study regression of ``outcome`` on treated x event-time dummies with person and month FE.
 
@@ -129,9 +131,13 @@ def event_study(
     PanelOLS, or "sparse" exact normal equations for large panels; same numbers). Rows outside
     ``window``, with a missing outcome or with weight 0 (unmatched persons) are dropped. ``time_col``
     is the calendar month as YYYYMM (missing months raise). Treatment must be constant within person.
-    Raises if no treated row is at ``ref_period``.
+    Raises if no treated row is at ``ref_period``. ``graph_cols = (matched set, person)`` instead of
+    ``cluster_col`` gives the shared-person variance (:func:`pipeline.estimators.clusters.shared_person_graph`;
+    ``engine="sparse"`` only).
     """
-    _require(panel, [outcome, id_col, time_col, event_time_col, treat_col, weight_col, cluster_col])
+    if cluster_col is not None and graph_cols is not None:
+        raise ValueError("give cluster_col or graph_cols, not both")
+    _require(panel, [outcome, id_col, time_col, event_time_col, treat_col, weight_col, cluster_col, *(graph_cols or ())])
     lo, hi = _check_window("window", window)
     ref = int(ref_period)
     if not lo <= ref <= hi:
@@ -171,7 +177,8 @@ def event_study(
         ids,
         _month_index(sub[time_col]),
         None if weight_col is None else w,
-        None if cluster_col is None else sub[cluster_col].to_numpy(),
+        (shared_person_graph(sub[graph_cols[1]].to_numpy(), sub[graph_cols[0]].to_numpy()) if graph_cols is not None
+         else None if cluster_col is None else sub[cluster_col].to_numpy()),
         engine=engine,
         low_memory=low_memory,
         se_convention=se_convention,
@@ -230,7 +237,7 @@ def event_study(
         n_periods=fit["n_periods"],
         se_convention=se_convention,
         convention=(
-            f"event study, reference e={ref}; " + _fe_convention(fit, se_convention, cluster_col)
+            f"event study, reference e={ref}; " + _fe_convention(fit, se_convention, cluster_col, graph_cols)
         ),
     )
 
@@ -289,6 +296,7 @@ def placebo_did(
     post_window: tuple[int, int] | None = None,
     cluster_col: str | None = None,
     alpha: float = 0.05,
+    graph_cols: tuple[str, str] | None = None,
 ) -> DiDResult:
     """Placebo start date: the matched 2x2 DiD with the reference date moved ``shift`` months earlier.
 
@@ -309,7 +317,8 @@ def placebo_did(
     et = _float(panel[event_time_col])
     sub = panel.loc[et < 0].copy()
     sub[event_time_col] = sub[event_time_col] + shift
-    res = matched_did(sub, outcome, id_col, treat_col, event_time_col, weight_col, pre, post, cluster_col, alpha)
+    res = matched_did(sub, outcome, id_col, treat_col, event_time_col, weight_col, pre, post, cluster_col, alpha,
+                      graph_cols=graph_cols)
     return dataclasses.replace(
         res,
         estimator="placebo_did",

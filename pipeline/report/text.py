@@ -993,18 +993,19 @@ def build_document(ri: ReportInputs) -> dict:
         if len(conv):
             appendix.append(H(2, _t(lang, "Standardfejl og inferens", "Standard errors and inference")))
             appendix.append(P(esc(_t(
-                lang, "Klynger: en behandlet person og den sammenligningsperson, der er matchet til personen, hører "
+                lang, "Afhængighed: en behandlet person og den sammenligningsperson, der er matchet til personen, hører "
                       "sammen (et matchet par). En person, der indgår flere gange – en sammenligningsperson matchet ved "
-                      "flere referencedatoer, en person i målgruppen i flere programår – binder alle sine par sammen. "
-                      "Standardfejlene er klyngerobuste over de sammenhængende komponenter af grafen over personer og "
-                      "par (kolonnen 'cluster' nedenfor); hovedresultatet er desuden testet på områdeniveau "
-                      "(randomiseringsinferens over indsatsområderne).",
-                "Clusters: a treated person and the comparison person matched to them belong together (a matched "
+                      "flere referencedatoer, en person i målgruppen i flere programår – gør de par, personen indgår i, "
+                      "afhængige af hinanden. Standardfejlene tager højde for begge dele: variansen summerer over de "
+                      "matchede par og over hvert to par, der deler en person (se beskrivelsen ved hver metode "
+                      "nedenfor); hovedresultatet er desuden testet på områdeniveau (randomiseringsinferens over "
+                      "indsatsområderne).",
+                "Dependence: a treated person and the comparison person matched to them belong together (a matched "
                 "pair). A person who appears more than once – a comparison person matched at several reference dates, "
-                "a person in the target group in several programme years – ties all their pairs together. The standard "
-                "errors are cluster-robust over the connected components of the graph of persons and pairs (the column "
-                "'cluster' below); the main result is also tested at area level (randomization inference over the "
-                "programme areas)."))))
+                "a person in the target group in several programme years – makes the pairs they appear in dependent. "
+                "The standard errors allow for both: the variance sums over the matched pairs and over every two pairs "
+                "that share a person (see the convention of each method below); the main result is also tested at "
+                "area level (randomization inference over the programme areas)."))))
             appendix.append(LIST([strong(labels.estimator(r["estimator"], lang) + ":") + " " + esc(r["se_convention"])
                                   for _, r in sort_effects(conv).iterrows()]))
     appendix.append(H(2, _t(lang, "Software og parametre", "Software and parameters")))
