@@ -198,3 +198,74 @@ def protect_report_inputs(inputs: dict, prot: dict, log: pd.DataFrame,
                        if r["cell"] in dominated else f"{r['kind']}: {r['reason']}")}
            for r in res.log if r["cell"] not in already or r["cell"] in dominated]
     return prot, pd.concat([log, pd.DataFrame(new, columns=log.columns)], ignore_index=True) if new else log
+
+
+# ---- coarsening a headline that suppression would blank -----------------------------------------------------
+_WIDER = {"matched_did_month": "matched_did"}   # one post month -> the whole follow-up window (same pre window)
+
+
+def headline_blocked(effects: pd.DataFrame, headline: dict, policy: DisclosurePolicy) -> bool:
+    """True when disclosure control would blank the headline: its groups have fewer than ``min_cell`` persons,
+    its shares rest on fewer, or a cell it rests on in the linked effect tables is a primary cell."""
+    h, _ = rules.protect_headline(headline, policy.min_cell)
+    if h.get("suppressed") or h.get("suppressed_shares"):
+        return True
+    hr = headline_row(headline)
+    if hr is None:
+        return False
+    _, t, _ = linked_cells(union_rows([effects]), hr, policy)
+    locked = {f"headline:{c}" for c in HEADLINE_COLUMNS} | {cell_id(hr, "mean_treated_post"), cell_id(hr, "estimate")}
+    return bool(set(sensitive_cells(t, policy)) & locked)
+
+
+def _headline_from_row(row: pd.Series, base: dict, measure: str, month) -> dict:
+    """A headline dict (the estimate stage's form) from one effects row, per programme year as ``base``."""
+    n_t = int(row["n_treated"])
+    per_year = base.get("n_treated_per_year")
+    n_years = max(1, round(int(base["n_treated"]) / per_year)) if per_year else 1
+    treated = float(row["mean_treated_post"])
+    return {**{k: base.get(k) for k in ("study",) if k in base},
+            "estimator": str(row["estimator"]), "outcome": str(row["outcome"]), "subgroup": str(row["subgroup"]),
+            "measure": measure, "month": month, "post_lo": float(row["post_lo"]), "post_hi": float(row["post_hi"]),
+            "treated_share": treated, "comparison_share": treated - float(row["estimate"]),
+            "effect": float(row["estimate"]), "se": float(row["se"]), "ci_lower": float(row["ci_lower"]),
+            "ci_upper": float(row["ci_upper"]), "p_value": float(row["p_value"]), "mde_80": float(row["mde_80"]),
+            "n_treated": n_t, "n_control": int(row["n_control"]), "extra_persons": float(row["estimate"]) * n_t / n_years,
+            "unit": row["unit"], "window": row["window"], "n_treated_per_year": round(n_t / n_years) if n_years > 1 else None}
+
+
+def coarsen_headline(effects: pd.DataFrame, headline: dict | None,
+                     policy: DisclosurePolicy) -> tuple[dict | None, list[dict]]:
+    """The headline, or, where suppression would blank it, the first coarser published estimate of the same
+    outcome that can be shown: the same estimator and window for all subgroups merged, then the study's
+    subgroup over the whole follow-up window instead of one month, then both. The returned headline carries
+    ``coarsened_from`` (the pre-registered headline's subgroup, estimator and window) so the report says what
+    was merged and why; ``headline`` itself is returned when it can be shown or when no coarser estimate can.
+    Returns (headline, suppression-log rows)."""
+    if not headline or headline.get("effect") is None or effects is None or effects.empty \
+            or not headline_blocked(effects, headline, policy):
+        return headline, []
+    est, sg, oc = headline.get("estimator"), headline.get("subgroup", "all"), headline.get("outcome")
+    wider = _WIDER.get(est)
+    tries = [(est, "all", headline.get("measure"), headline.get("month"))]
+    if wider:
+        tries += [(wider, sg, "window_mean", None), (wider, "all", "window_mean", None)]
+    for e, s, measure, month in tries:
+        if (e, s) == (est, sg):
+            continue
+        rows = effects[(effects["estimator"] == e) & (effects["outcome"] == oc) & (effects["subgroup"] == s)]
+        if est == e:
+            rows = rows[(rows["post_lo"] == headline.get("post_lo")) & (rows["post_hi"] == headline.get("post_hi"))]
+        if rows.empty or rows.iloc[0][["estimate", "se", "mean_treated_post"]].isna().any():
+            continue
+        cand = _headline_from_row(rows.iloc[0], headline, measure, month)
+        if headline_blocked(effects, cand, policy):
+            continue
+        cand["coarsened_from"] = {"subgroup": sg, "estimator": est, "window": headline.get("window"),
+                                  "month": headline.get("month")}
+        what = "subgroups merged" if s != sg else "window widened"
+        what += " and window widened" if (s != sg and e != est) else ""
+        log = [{"table": "headline", "cell": f"outcome={oc}, subgroup={sg}", "column": "all", "action": "coarsened",
+                "reason": f"rests on fewer than {policy.min_cell} persons: {what} (now subgroup={s}, {cand['window']})"}]
+        return cand, log
+    return headline, []

@@ -207,6 +207,27 @@ def headline_paragraphs(h: dict, sp: dict, lang: str) -> list[str]:
     if h.get("suppressed") or h.get("effect") is None:
         return [esc(_t(lang, f"Hovedresultatet kan ikke vises, fordi det bygger på for få personer.",
                        "The main result cannot be shown because it rests on too few persons."))]
+    paras = [coarsened_paragraph(h, lang)] if h.get("coarsened_from") else []
+    return paras + _headline_numbers(h, sp, lang)
+
+
+def coarsened_paragraph(h: dict, lang: str) -> str:
+    """Why the headline shown is coarser than the pre-registered one (disclosure control)."""
+    was = h["coarsened_from"]
+    parts_da, parts_en = [], []
+    if was.get("subgroup") != h.get("subgroup"):
+        parts_da.append(f"for alle i målgruppen i stedet for delgruppen {labels.subgroup(was.get('subgroup'), 'da')}")
+        parts_en.append(f"for everyone in the target group instead of the subgroup {labels.subgroup(was.get('subgroup'), 'en')}")
+    if was.get("estimator") != h.get("estimator"):
+        parts_da.append("som gennemsnit over hele opfølgningsperioden i stedet for én måned")
+        parts_en.append("as the mean over the whole follow-up instead of one month")
+    return esc(_t(lang, "Det på forhånd valgte hovedresultat bygger på for få personer til at kunne offentliggøres "
+                        "(diskretionering). Vi viser derfor det samme udfald " + " og ".join(parts_da) + ".",
+                  "The pre-registered main result rests on too few persons to be published (disclosure control). We "
+                  "therefore show the same outcome " + " and ".join(parts_en) + "."))
+
+
+def _headline_numbers(h: dict, sp: dict, lang: str) -> list[str]:
     unit = h.get("unit", "share")
     hp = sp.get("headline", {}) or {}
     pop = population_phrase(h.get("subgroup", "all"), sp.get("target_group"), lang)

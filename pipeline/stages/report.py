@@ -29,7 +29,7 @@ from pipeline.disclosure import rules
 from pipeline.disclosure.audit import check_file, sha256, sidecar_path
 from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
 from pipeline.disclosure.policy import DisclosurePolicy
-from pipeline.disclosure.protect import protect_inputs, protect_report_inputs
+from pipeline.disclosure.protect import coarsen_headline, protect_inputs, protect_report_inputs
 from pipeline.report import figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
@@ -250,10 +250,14 @@ def report_study(study: str, params: dict, base: Path, lang: str, policy: Disclo
     meta = inputs["meta"]
     # results estimated under a stricter minimum than today's params keep it
     policy = policy.at_least(int(meta.get("min_cell", 0) or 0))
+    # a headline that suppression would blank is replaced by a coarser published estimate (said in the report)
+    inputs["headline"], coarse_log = coarsen_headline(inputs.get("effects"), inputs.get("headline"), policy)
     try:
         prot, log = protect_inputs(inputs, policy)
     except rules.DisclosureError as exc:
         raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
+    if coarse_log:
+        log = pd.concat([pd.DataFrame(coarse_log, columns=rules.LOG_COLUMNS), log], ignore_index=True)
     try:
         prot, log = protect_report_inputs(inputs, prot, log, policy)
     except EngineDisclosureError as exc:
