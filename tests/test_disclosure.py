@@ -373,3 +373,10 @@ def test_export_passes_compliant_files(tmp_path):
     res = run_export(tmp_path)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "reports" / "export" / "audit.csv").exists()
+
+
+def test_window_mean_below_one_person_is_small_but_exact_zero_is_not():
+    # 1 of 14 persons in a subsidised job for 9 of 36 months: a window mean of 0.25 person-years (rounds to 0
+    # persons, yet rests on one person); an exact 0 % describes nobody (allowed), 100 % - 0.25 likewise small
+    from pipeline.disclosure.rules import small_share
+    assert small_share([9 / 36 / 14, 0.0, 1 - 9 / 36 / 14, 5 / 14], [14, 14, 14, 14], 5).tolist() == [True, False, True, False]

@@ -260,7 +260,8 @@ def protection_rule(t: CellTable, policy: DisclosurePolicy) -> ProtectionRule:
 
 def sensitive_cells(t: CellTable, policy: DisclosurePolicy) -> list[str]:
     """Primary cells: counts of 1 to min_cell - 1 persons, and shares resting on 1 to min_cell - 1 persons
-    with (or without) the outcome (0 % and 100 % too unless ``allow_zero_shares``)."""
+    with (or without) the outcome, a non-zero share below one person included (a window mean of person-months);
+    0 % and 100 % too unless ``allow_zero_shares``."""
     out = []
     for c, v in zip(t.ids, t.values):
         if not np.isfinite(v):
@@ -271,8 +272,10 @@ def sensitive_cells(t: CellTable, policy: DisclosurePolicy) -> list[str]:
                 out.append(c)
         elif t.share.get(c) and np.isfinite(t.n_of.get(c, np.nan)):
             n = t.n_of[c]
+            # a window mean (person-months / months) is not a whole number of persons: any non-zero value below
+            # half a person still means at least one person with the outcome
             k = round(v * n)
-            small = (0 < k < policy.min_cell) or (0 < n - k < policy.min_cell)
+            small = (v > 0 and k < policy.min_cell) or (v < 1 and n - k < policy.min_cell)
             zero = (k == 0 or k == n) and not policy.allow_zero_shares
             if small or zero:
                 out.append(c)

@@ -528,13 +528,16 @@ NOT_BINARY = {"distance", "ps", "pscore", "propensity", "propensity_score", "wei
 
 def small_share(share, n, min_cell: int = MIN_CELL) -> np.ndarray:
     """True where a share of ``n`` persons rests on fewer than ``min_cell`` persons *with* the attribute
-    (``share * n``) or *without* it (``(1 - share) * n``): e.g. 2 of 534 on sickness benefit. Zero is allowed."""
+    (``share * n``) or *without* it (``(1 - share) * n``): e.g. 2 of 534 on sickness benefit, or a window mean of
+    0.25 person-years among 14. Exactly 0 % and 100 % are allowed."""
     s = pd.to_numeric(pd.Series(share), errors="coerce").to_numpy(float)
     n = pd.to_numeric(pd.Series(n), errors="coerce").to_numpy(float)
     k = np.round(s * n)
     c = np.round((1 - s) * n)
     with np.errstate(invalid="ignore"):
-        return np.nan_to_num(((k > 0) & (k < min_cell)) | ((c > 0) & (c < min_cell)), nan=False).astype(bool)
+        # s > 0 rather than k > 0: a window mean below half a person (e.g. 1 person for 9 of 36 months among 14)
+        # still rests on at least one person
+        return np.nan_to_num(((s > 0) & (k < min_cell)) | ((s < 1) & (c < min_cell)), nan=False).astype(bool)
 
 
 def _binary_covariates(balance: pd.DataFrame) -> set:

@@ -261,7 +261,8 @@ def report_study(study: str, params: dict, base: Path, lang: str, policy: Disclo
     try:
         prot, log = protect_report_inputs(inputs, prot, log, policy)
     except EngineDisclosureError as exc:
-        raise UserError(f"disclosure control: {exc}; coarsen the subgroups or raise the cohort size") from None
+        raise UserError(f"disclosure control: {exc}; no coarser estimate of the headline (all subgroups, the whole "
+                        "follow-up) can be shown either: coarsen the subgroups or raise the cohort size") from None
     study_params = (params.get("studies") or {}).get(study, {})
     h = prot["headline"]
     subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
