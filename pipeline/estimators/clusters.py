@@ -27,6 +27,17 @@ from scipy.sparse.csgraph import connected_components
 __all__ = ["pair_person_components", "component_sizes", "SharedPersonGraph", "shared_person_graph", "graph_meat"]
 
 
+def _unit_ids(person, pair) -> tuple[pd.Series, pd.Series]:
+    """Person and pair ids as Series, one per unit, checked (same length, nothing missing)."""
+    person = pd.Series(np.asarray(person))
+    pair = pd.Series(np.asarray(pair))
+    if len(person) != len(pair):
+        raise ValueError(f"person ({len(person)}) and pair ({len(pair)}) must have one entry per unit")
+    if person.isna().any() or pair.isna().any():
+        raise ValueError("person and pair ids must not be missing")
+    return person, pair
+
+
 def pair_person_components(person: np.ndarray | pd.Series, pair: np.ndarray | pd.Series) -> np.ndarray:
     """Cluster id (0..C-1) of every unit: the connected component of the person-pair graph it lies in.
 
@@ -42,12 +53,7 @@ def pair_person_components(person: np.ndarray | pd.Series, pair: np.ndarray | pd
         Component ids numbered in order of first appearance of the component's smallest unit, so the
         numbering does not depend on the values of the ids.
     """
-    person = pd.Series(np.asarray(person))
-    pair = pd.Series(np.asarray(pair))
-    if len(person) != len(pair):
-        raise ValueError(f"person ({len(person)}) and pair ({len(pair)}) must have one entry per unit")
-    if person.isna().any() or pair.isna().any():
-        raise ValueError("person and pair ids must not be missing")
+    person, pair = _unit_ids(person, pair)
     n = len(person)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -109,12 +115,7 @@ def shared_person_graph(person: np.ndarray | pd.Series, pair: np.ndarray | pd.Se
     k, l sharing nobody: zero covariance), which on a stacked yearly design join thousands of pairs into a
     few giant components and leave a cluster-robust variance with the information of a handful of clusters.
     """
-    person = pd.Series(np.asarray(person))
-    pair = pd.Series(np.asarray(pair))
-    if len(person) != len(pair):
-        raise ValueError(f"person ({len(person)}) and pair ({len(pair)}) must have one entry per unit")
-    if person.isna().any() or pair.isna().any():
-        raise ValueError("person and pair ids must not be missing")
+    person, pair = _unit_ids(person, pair)
     s_code, s_levels = pd.factorize(pair, sort=True)
     p_code, _ = pd.factorize(person, sort=True)
     ps = pd.DataFrame({"p": p_code, "k": s_code.astype(np.int64)}).drop_duplicates()
