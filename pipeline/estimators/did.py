@@ -149,6 +149,13 @@ def _t_inference(est: float, se: float, df: int, alpha: float) -> tuple[float, f
     return float(t), p, (float(est - q * se), float(est + q * se))
 
 
+def _psd(V: np.ndarray) -> np.ndarray:
+    """``V`` itself when positive semi-definite, else with its negative eigenvalues set to 0 (CGM 2011, 2.3); the
+    eigen-decomposition is used only then, so a PSD covariance keeps its digits exactly."""
+    vals, vecs = np.linalg.eigh(V)
+    return V if vals.min(initial=0.0) >= 0 else (vecs * np.maximum(vals, 0)) @ vecs.T
+
+
 def _cluster_meat(xe: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, int]:
     """``sum_g s_g s_g'`` over the clusters ``codes`` (0..G-1) of the row scores ``xe``; returns (meat, G)."""
     G = int(codes.max()) + 1 if len(codes) else 0
@@ -214,8 +221,7 @@ def wls_cluster_cov(
         if G < 2:
             raise ValueError("need at least two matched sets")
         V = G / (G - 1) * (n - 1) / (n - k) * xtx_inv @ graph_meat(xe, clusters) @ xtx_inv
-        vals, vecs = np.linalg.eigh((V + V.T) / 2)
-        return beta, (vecs * np.maximum(vals, 0)) @ vecs.T, int(G)
+        return beta, _psd((V + V.T) / 2), int(G)
     dims = [np.arange(n, dtype=np.int64)] if clusters is None else _cluster_codes(clusters)
     G_min = None
     V = np.zeros((k, k))
@@ -232,11 +238,7 @@ def wls_cluster_cov(
             factor = (-1) ** (r + 1) * (G / (G - 1) * (n - 1) / (n - k))
             V += factor * xtx_inv @ meat @ xtx_inv
     V = (V + V.T) / 2
-    if len(dims) > 1:
-        vals, vecs = np.linalg.eigh(V)
-        if (vals < 0).any():
-            V = (vecs * np.maximum(vals, 0)) @ vecs.T
-    return beta, V, int(G_min)
+    return beta, (_psd(V) if len(dims) > 1 else V), int(G_min)
 
 
 def _weighted_mean(x: np.ndarray, w: np.ndarray) -> float:
@@ -694,8 +696,7 @@ def indicator_fe_fit(
         meat = scores.T @ scores + cross + cross.T
     V0 = A_inv @ meat @ A_inv
     if graph is not None:
-        vals, vecs = np.linalg.eigh((V0 + V0.T) / 2)
-        V0 = (vecs * np.maximum(vals, 0)) @ vecs.T
+        V0 = _psd((V0 + V0.T) / 2)
     out = _finish_fe_fit(theta[:k], V0[:k, :k], list(names), list(names), n, N, T, cl, ent, se_convention)
     out["engine"] = "sparse normal equations (exact, person effects concentrated out)"
     return out
