@@ -25,7 +25,7 @@ observed in each month) and are not modelled here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -59,9 +59,11 @@ def union_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """One row per (estimator, outcome, subgroup, window) over several tables; a cell is blank only where
     every table leaves it blank (what one table publishes, the attacker knows)."""
     frames = [f for f in frames if not f.empty and set(KEY_COLUMNS) <= set(f.columns)]
+    # post_lo/post_hi: the numeric follow-up window (months, or years for the yearly rows), for the yearly vs
+    # monthly relations
+    cols = [*KEY_COLUMNS, "unit", *N_COLUMNS, *MEAN_COLUMNS, "estimate", "post_lo", "post_hi"]
     if not frames:
-        return pd.DataFrame(columns=[*KEY_COLUMNS, "unit", *N_COLUMNS, *MEAN_COLUMNS, "estimate"])
-    cols = [*KEY_COLUMNS, "unit", *N_COLUMNS, *MEAN_COLUMNS, "estimate"]
+        return pd.DataFrame(columns=cols)
     allrows = pd.concat([f.reindex(columns=cols) for f in frames], ignore_index=True)
     num = [c for c in cols if c not in (*KEY_COLUMNS, "unit")]
     allrows[num] = allrows[num].apply(pd.to_numeric, errors="coerce")
@@ -79,6 +81,7 @@ class CellTable:
     n_of: dict[str, float]      # persons behind each cell (NaN where unknown)
     share: dict[str, bool]
     relations: list[tuple[str, dict[str, float]]]
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)   # inequality relations: sum in [lo, hi]
 
 
 def _cells(rows: pd.DataFrame, headline: dict | None, n_known) -> CellTable:
@@ -148,7 +151,38 @@ def _cells(rows: pd.DataFrame, headline: dict | None, n_known) -> CellTable:
             if cell_id(h, "estimate") in have:
                 rels.append(("headline: effect = estimate of the headline row",
                              {"headline:effect": 1.0, cell_id(h, "estimate"): -1.0}))
-    return CellTable(ids, np.array(vals, float), np.array(lo, float), np.array(hi, float), n_of, share, rels)
+    bounds = _yearly_monthly(by, have, n_known, rels)
+    return CellTable(ids, np.array(vals, float), np.array(lo, float), np.array(hi, float), n_of, share, rels, bounds)
+
+
+def _yearly_monthly(by: dict, have: set, n_known, rels: list) -> dict[str, tuple[float, float]]:
+    """Inequalities between the yearly and the monthly version of one outcome (appended to ``rels``).
+
+    Per person, the mean of the months of a follow-up year is at most the year's "at least one week"
+    indicator and at least 1/12 of it; over the same persons (equal n, a monthly window that is exactly the
+    yearly one: months 12(a-1)..12b-1 for years a..b) the group means keep both inequalities:
+    ``monthly <= yearly <= 12 * monthly``. Censored months can break them slightly; a relation the published
+    numbers violate is dropped by :func:`linked_cells`, as every relation is."""
+    bounds = {}
+    for (est, oc, sg, win), y in by.items():
+        if est != "matched_did_yearly":
+            continue
+        for (est_m, oc_m, sg_m, _), m in by.items():
+            if est_m != "matched_did" or oc_m != oc or sg_m != sg:
+                continue
+            lo_y, hi_y = float(y.get("post_lo", np.nan)), float(y.get("post_hi", np.nan))
+            if not (float(m.get("post_lo", np.nan)) == 12 * (lo_y - 1) and float(m.get("post_hi", np.nan)) == 12 * hi_y - 1):
+                continue
+            for c, nc in (("mean_treated_post", "n_treated"), ("mean_comparison_post", "n_control")):
+                cy, cm = cell_id(y, c), cell_id(m, c)
+                ny, nm = n_known(y, nc), n_known(m, nc)
+                if cy not in have or cm not in have or not (np.isfinite(ny) and ny == nm):
+                    continue
+                for name, coef in ((f"yearly >= monthly {oc}|{sg} ({c})", {cy: 1.0, cm: -1.0}),
+                                   (f"yearly <= 12 x monthly {oc}|{sg} ({c})", {cm: 12.0, cy: -1.0})):
+                    rels.append((name, coef))
+                    bounds[name] = (0.0, np.inf)
+    return bounds
 
 
 def _slack(coef: dict[str, float], decimals: int) -> float:
@@ -167,7 +201,7 @@ def _feasible_point(t: CellTable, relations, slacks) -> np.ndarray | None:
         return t.values.copy()
     idx = {c: i for i, c in enumerate(t.ids)}
     pos = {k: j for j, k in enumerate(unknown)}
-    A, lo_b, hi_b = [], [], []
+    A_hi, b_hi, A_lo, b_lo = [], [], [], []
     for (name, coef), eps in zip(relations, slacks):
         row = np.zeros(len(unknown))
         const = 0.0
@@ -177,12 +211,16 @@ def _feasible_point(t: CellTable, relations, slacks) -> np.ndarray | None:
                 row[pos[i]] += a
             else:
                 const += a * t.values[i]
+        lo_r, hi_r = t.bounds.get(name, (0.0, 0.0))
         if row.any():
-            A.append(row), lo_b.append(-eps - const), hi_b.append(eps - const)
-    if not A:
+            if np.isfinite(hi_r):
+                A_hi.append(row), b_hi.append(hi_r + eps - const)
+            if np.isfinite(lo_r):
+                A_lo.append(-row), b_lo.append(-(lo_r - eps - const))
+    if not A_hi and not A_lo:
         return np.where(np.isnan(t.values), np.clip(0.0, t.lower, t.upper), t.values)
-    A = np.array(A)
-    res = linprog(np.zeros(len(unknown)), A_ub=np.vstack([A, -A]), b_ub=np.concatenate([hi_b, -np.array(lo_b)]),
+    # the upper sides first, then the lower sides (the same LP, row for row, as before inequalities existed)
+    res = linprog(np.zeros(len(unknown)), A_ub=np.array(A_hi + A_lo), b_ub=np.array(b_hi + b_lo),
                   bounds=list(zip(t.lower[unknown], t.upper[unknown])), method="highs")
     if res.status != 0:
         return None
@@ -215,7 +253,9 @@ def linked_cells(rows: pd.DataFrame, headline: dict | None = None, policy: Discl
     idx = {c: i for i, c in enumerate(t.ids)}
     for (name, coef), eps in zip(t.relations, slacks):
         vals = np.array([t.values[idx[c]] for c in coef])
-        if not np.isnan(vals).any() and abs(sum(a * v for a, v in zip(coef.values(), vals))) > eps:
+        lo_r, hi_r = t.bounds.get(name, (0.0, 0.0))
+        total = sum(a * v for a, v in zip(coef.values(), vals))
+        if not np.isnan(vals).any() and not (lo_r - eps <= total <= hi_r + eps):
             dropped.append(name)
         else:
             keep.append(((name, coef), eps))
@@ -230,8 +270,11 @@ def linked_cells(rows: pd.DataFrame, headline: dict | None = None, policy: Discl
     relations = []
     for (name, coef), eps in zip(rels, slacks):
         resid = sum(a * values[idx[c]] for c, a in coef.items())
+        # the relation's sum lies in [lo, hi] (0 for an identity) up to rounding: slack = -sum
+        lo_r, hi_r = t.bounds.get(name, (0.0, 0.0))
         sid = f"rounding:{name}"
-        ids.append(sid), lower.append(-eps), upper.append(eps), vals.append(float(np.clip(-resid, -eps, eps))), pub.append(False)
+        s_lo, s_hi = -hi_r - eps, -lo_r + eps
+        ids.append(sid), lower.append(s_lo), upper.append(s_hi), vals.append(float(np.clip(-resid, s_lo, s_hi))), pub.append(False)
         relations.append((name, {**coef, sid: 1.0}))
     cells = LinkedCells(ids, np.array(vals), relations, np.array(lower), np.array(upper), np.array(pub))
     return cells, t, dropped
