@@ -104,7 +104,7 @@ def linked_attack(files: list[Path], studies: list[str], base: Path,
                 refused.setdefault(fig[0], []).append(Violation(name, b, "dominance", "a dominated monthly total is drawn"))
         rows.append({"file": name, "check": "linked_lp_attack", "result": "refused" if len(res.exposed) else "passed",
                      "detail": f"{len(res.findings)} blank cell(s) attacked by LP ({2 * len(res.findings)} LPs) over "
-                               f"{res.relations} published relation(s) (subgroup partitions, DiD identity, headline); "
+                               f"{res.relations} published relation(s) (subgroup partitions, DiD identity, headline, yearly vs monthly); "
                                f"{len(res.exposed)} exposed; relations not holding on these data: {len(res.dropped)}"})
         if len(res.exposed):
             shown = [f for f in files if f.resolve().parent == tdir and (f.stem.startswith("effects") or f.stem == "headline")]
