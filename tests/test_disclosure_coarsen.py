@@ -79,3 +79,15 @@ def test_small_count_in_the_month_is_widened_to_the_window_when_merging_does_not
     assert out["treated_share"] == 0.35 and "window widened" in log[0]["reason"]
     text = " ".join(headline_paragraphs(out, {"headline": {"measure": "share_at_month", "month": 36}}, "en")).replace("\\", "")
     assert "mean over the whole follow-up instead of one month" in text
+
+
+def test_candidates_start_with_the_showable_headline_then_coarser_ones():
+    # the report stage falls back to the next candidate when the linked tables cannot be protected around one
+    from pipeline.disclosure.protect import headline_candidates
+    eff = _effects(60, 0.30)
+    h = _headline(eff)
+    cands = headline_candidates(eff, h, DisclosurePolicy())
+    assert cands[0] == (h, [])
+    assert [(c["estimator"], c["subgroup"]) for c, _ in cands[1:]] == [
+        ("matched_did_month", "all"), ("matched_did", "nonwestern"), ("matched_did", "all")]
+    assert all(c["coarsened_from"]["subgroup"] == "nonwestern" for c, _ in cands[1:])

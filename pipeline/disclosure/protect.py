@@ -226,25 +226,27 @@ def _headline_from_row(row: pd.Series, base: dict, measure: str, month) -> dict:
     treated = float(row["mean_treated_post"])
     return {**{k: base.get(k) for k in ("study",) if k in base},
             "estimator": str(row["estimator"]), "outcome": str(row["outcome"]), "subgroup": str(row["subgroup"]),
-            "measure": measure, "month": month, "post_lo": float(row["post_lo"]), "post_hi": float(row["post_hi"]),
+            "measure": measure, "month": month, "post_lo": float(row.get("post_lo", np.nan)),
+            "post_hi": float(row.get("post_hi", np.nan)),
             "treated_share": treated, "comparison_share": treated - float(row["estimate"]),
             "effect": float(row["estimate"]), "se": float(row["se"]), "ci_lower": float(row["ci_lower"]),
-            "ci_upper": float(row["ci_upper"]), "p_value": float(row["p_value"]), "mde_80": float(row["mde_80"]),
+            "ci_upper": float(row["ci_upper"]), "p_value": float(row["p_value"]),
+            "mde_80": float(row.get("mde_80", np.nan)),
             "n_treated": n_t, "n_control": int(row["n_control"]), "extra_persons": float(row["estimate"]) * n_t / n_years,
             "unit": row["unit"], "window": row["window"], "n_treated_per_year": round(n_t / n_years) if n_years > 1 else None}
 
 
-def coarsen_headline(effects: pd.DataFrame, headline: dict | None,
-                     policy: DisclosurePolicy) -> tuple[dict | None, list[dict]]:
-    """The headline, or, where suppression would blank it, the first coarser published estimate of the same
-    outcome that can be shown: the same estimator and window for all subgroups merged, then the study's
-    subgroup over the whole follow-up window instead of one month, then both. The returned headline carries
-    ``coarsened_from`` (the pre-registered headline's subgroup, estimator and window) so the report says what
-    was merged and why; ``headline`` itself is returned when it can be shown or when no coarser estimate can.
-    Returns (headline, suppression-log rows)."""
-    if not headline or headline.get("effect") is None or effects is None or effects.empty \
-            or not headline_blocked(effects, headline, policy):
-        return headline, []
+def headline_candidates(effects: pd.DataFrame, headline: dict | None,
+                        policy: DisclosurePolicy) -> list[tuple[dict | None, list[dict]]]:
+    """The headlines the report may show, in order, each with its suppression-log rows: the pre-registered one
+    unless suppression would blank it, then the coarser published estimates of the same outcome that can be
+    shown — the same estimator and window for all subgroups merged, then the study's subgroup over the whole
+    follow-up window instead of one month, then both. A coarser headline carries ``coarsened_from`` (the
+    pre-registered headline's subgroup, estimator and window) so the report says what was merged and why. The
+    report stage takes the first whose linked tables can be protected; an empty list means none can be shown."""
+    if not headline or headline.get("effect") is None or effects is None or effects.empty:
+        return [(headline, [])]
+    out = [] if headline_blocked(effects, headline, policy) else [(headline, [])]
     est, sg, oc = headline.get("estimator"), headline.get("subgroup", "all"), headline.get("outcome")
     wider = _WIDER.get(est)
     tries = [(est, "all", headline.get("measure"), headline.get("month"))]
@@ -254,9 +256,11 @@ def coarsen_headline(effects: pd.DataFrame, headline: dict | None,
         if (e, s) == (est, sg):
             continue
         rows = effects[(effects["estimator"] == e) & (effects["outcome"] == oc) & (effects["subgroup"] == s)]
-        if est == e:
-            rows = rows[(rows["post_lo"] == headline.get("post_lo")) & (rows["post_hi"] == headline.get("post_hi"))]
-        if rows.empty or rows.iloc[0][["estimate", "se", "mean_treated_post"]].isna().any():
+        if est == e:   # the same window, by its numeric bounds where the table has them
+            same = ((rows["post_lo"] == headline.get("post_lo")) & (rows["post_hi"] == headline.get("post_hi"))
+                    if {"post_lo", "post_hi"} <= set(rows.columns) else rows["window"] == headline.get("window"))
+            rows = rows[same]
+        if rows.empty or rows.iloc[0].reindex(["estimate", "se", "mean_treated_post"]).isna().any():
             continue
         cand = _headline_from_row(rows.iloc[0], headline, measure, month)
         if headline_blocked(effects, cand, policy):
@@ -265,7 +269,16 @@ def coarsen_headline(effects: pd.DataFrame, headline: dict | None,
                                   "month": headline.get("month")}
         what = "subgroups merged" if s != sg else "window widened"
         what += " and window widened" if (s != sg and e != est) else ""
-        log = [{"table": "headline", "cell": f"outcome={oc}, subgroup={sg}", "column": "all", "action": "coarsened",
-                "reason": f"rests on fewer than {policy.min_cell} persons: {what} (now subgroup={s}, {cand['window']})"}]
-        return cand, log
-    return headline, []
+        out.append((cand, [{"table": "headline", "cell": f"outcome={oc}, subgroup={sg}", "column": "all",
+                            "action": "coarsened",
+                            "reason": f"the pre-registered headline cannot be shown: {what} (now subgroup={s}, "
+                                      f"{cand['window']})"}]))
+    return out
+
+
+def coarsen_headline(effects: pd.DataFrame, headline: dict | None,
+                     policy: DisclosurePolicy) -> tuple[dict | None, list[dict]]:
+    """The first of :func:`headline_candidates` (the headline itself when it can be shown, or when nothing
+    coarser can)."""
+    cands = headline_candidates(effects, headline, policy)
+    return cands[0] if cands else (headline, [])

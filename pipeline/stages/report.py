@@ -29,7 +29,7 @@ from pipeline.disclosure import rules
 from pipeline.disclosure.audit import check_file, sha256, sidecar_path
 from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
 from pipeline.disclosure.policy import DisclosurePolicy
-from pipeline.disclosure.protect import coarsen_headline, protect_inputs, protect_report_inputs
+from pipeline.disclosure.protect import headline_candidates, protect_inputs, protect_report_inputs
 from pipeline.report import figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
@@ -250,19 +250,26 @@ def report_study(study: str, params: dict, base: Path, lang: str, policy: Disclo
     meta = inputs["meta"]
     # results estimated under a stricter minimum than today's params keep it
     policy = policy.at_least(int(meta.get("min_cell", 0) or 0))
-    # a headline that suppression would blank is replaced by a coarser published estimate (said in the report)
-    inputs["headline"], coarse_log = coarsen_headline(inputs.get("effects"), inputs.get("headline"), policy)
-    try:
-        prot, log = protect_inputs(inputs, policy)
-    except rules.DisclosureError as exc:
-        raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
-    if coarse_log:
-        log = pd.concat([pd.DataFrame(coarse_log, columns=rules.LOG_COLUMNS), log], ignore_index=True)
-    try:
-        prot, log = protect_report_inputs(inputs, prot, log, policy)
-    except EngineDisclosureError as exc:
-        raise UserError(f"disclosure control: {exc}; no coarser estimate of the headline (all subgroups, the whole "
-                        "follow-up) can be shown either: coarsen the subgroups or raise the cohort size") from None
+    # a headline that suppression would blank (or whose linked tables cannot be protected around it) is replaced
+    # by the first coarser published estimate that can be shown (said in the report)
+    cands = headline_candidates(inputs.get("effects"), inputs.get("headline"), policy) or [(inputs.get("headline"), [])]
+    for i, (headline, coarse_log) in enumerate(cands):
+        attempt = {**inputs, "headline": headline}
+        try:
+            prot, log = protect_inputs(attempt, policy)
+        except rules.DisclosureError as exc:
+            raise UserError(f"{sdir / 'data'}: refused by disclosure control: {exc}") from None
+        if coarse_log:
+            log = pd.concat([pd.DataFrame(coarse_log, columns=rules.LOG_COLUMNS), log], ignore_index=True)
+        try:
+            prot, log = protect_report_inputs(attempt, prot, log, policy)
+        except EngineDisclosureError as exc:
+            if i + 1 < len(cands):
+                continue
+            raise UserError(f"disclosure control: {exc}; no coarser estimate of the headline (all subgroups, the "
+                            "whole follow-up) can be shown either: coarsen the subgroups or raise the cohort size") from None
+        inputs = attempt
+        break
     study_params = (params.get("studies") or {}).get(study, {})
     h = prot["headline"]
     subgroups = list(dict.fromkeys(["all", h.get("subgroup", "all")]))
