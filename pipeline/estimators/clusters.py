@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["pair_person_components", "component_sizes", "SharedPersonGraph", "shared_person_graph", "graph_meat"]
+__all__ = ["pair_person_components", "component_sizes", "SharedPersonGraph", "shared_person_graph", "graph_meat", "set_meat"]
 
 
 def _unit_ids(person, pair) -> tuple[pd.Series, pd.Series]:
@@ -132,5 +132,10 @@ def graph_meat(row_scores: np.ndarray, graph: SharedPersonGraph) -> np.ndarray:
     xe = xe[:, None] if xe.ndim == 1 else xe
     S = np.column_stack([np.bincount(graph.set_codes, weights=xe[:, j], minlength=graph.n_sets)
                          for j in range(xe.shape[1])])
+    return set_meat(S, graph)
+
+
+def set_meat(S: np.ndarray, graph: SharedPersonGraph) -> np.ndarray:
+    """``sum_{k = l or k ~ l} s_k s_l'`` for matched-set scores ``S`` (n_sets x p, row k = set k)."""
     cross = S[graph.adj_k].T @ S[graph.adj_l]
     return S.T @ S + cross + cross.T

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from pipeline.calendar import yyyymm_to_index
-from pipeline.estimators.clusters import SharedPersonGraph, graph_meat, shared_person_graph
+from pipeline.estimators.clusters import SharedPersonGraph, graph_meat, set_meat, shared_person_graph
 
 __all__ = [
     "DiDResult",
@@ -298,17 +298,17 @@ def person_changes(
         if np.isnan(w).any() or (w < 0).any() or not np.isfinite(w).all():
             raise ValueError(f"{weight_col} must be finite and non-negative")
         out["weight"] = w
-    for j, col in enumerate(cluster_cols):
+    def person_ids(col: str) -> np.ndarray:
+        """The id in ``col`` of each person (must be constant within person)."""
         ccodes, cuniq = pd.factorize(panel[col], sort=True)
         if (ccodes < 0).any():
             raise ValueError(f"{col} has missing values")
-        pc = _per_person_constant(ccodes.astype(np.float64), codes, P, col).astype(np.int64)
-        out["cluster" if j == 0 else f"cluster{j + 1}"] = np.asarray(cuniq)[pc]
+        return np.asarray(cuniq)[_per_person_constant(ccodes.astype(np.float64), codes, P, col).astype(np.int64)]
+
+    for j, col in enumerate(cluster_cols):
+        out["cluster" if j == 0 else f"cluster{j + 1}"] = person_ids(col)
     for name, col in zip(("graph_set", "graph_person"), graph_cols or ()):
-        gcodes, guniq = pd.factorize(panel[col], sort=True)
-        if (gcodes < 0).any():
-            raise ValueError(f"{col} has missing values")
-        out[name] = np.asarray(guniq)[_per_person_constant(gcodes.astype(np.float64), codes, P, col).astype(np.int64)]
+        out[name] = person_ids(col)
     if pre_window is not None:
         pre_lo, pre_hi = _check_window("pre_window", pre_window)
         out["y_pre"] = window_mean(pre_lo, pre_hi)
@@ -689,11 +689,7 @@ def indicator_fe_fit(
     part1 = Cm.T @ (sp.diags(we) @ Z)  # G x K: sum w e z
     part2 = (Cm.T @ sp.diags(we) @ Pm) @ Zbar  # G x K: sum w e zbar_person (0 when persons nest in clusters)
     scores = np.asarray((part1 - part2).todense())
-    if graph is None:
-        meat = scores.T @ scores
-    else:
-        cross = scores[graph.adj_k].T @ scores[graph.adj_l]
-        meat = scores.T @ scores + cross + cross.T
+    meat = scores.T @ scores if graph is None else set_meat(scores, graph)
     V0 = A_inv @ meat @ A_inv
     if graph is not None:
         V0 = _psd((V0 + V0.T) / 2)
