@@ -41,11 +41,14 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.codes import load_dream_codes  # noqa: E402
 from pipeline.cohorts.build import demographic_covariates, history_covariates, select_cohorts  # noqa: E402
-from pipeline.config import code_list, study_estimation  # noqa: E402
-from pipeline.estimators import evaluation as ev  # noqa: E402
+from pipeline.config import code_list  # noqa: E402
 from pipeline.estimators.did import matched_did  # noqa: E402
 from pipeline.matching import match  # noqa: E402
-from pipeline.matching.study import matching_data, study_distance  # noqa: E402
+from pipeline.study import estimation_settings  # noqa: E402
+from pipeline.study import effects as ev_effects  # noqa: E402
+from pipeline.study import panels as ev  # noqa: E402
+from pipeline.study.matching import matching_data, study_distance  # noqa: E402
+from pipeline.study.truth import truth_for  # noqa: E402
 from pipeline.panel.build import build_panel  # noqa: E402
 from pipeline.synth.generate import generate  # noqa: E402
 
@@ -62,7 +65,7 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
     weeks = [c for c in out.dream.columns if c.startswith("y_")]
     pnr = out.dream["PNR"].to_numpy()
     mat = out.dream[weeks].to_numpy()
-    st, cfg = p["studies"][study], study_estimation(p, study)
+    st, eset = p["studies"][study], estimation_settings(p, study)
     cohorts, _ = select_cohorts(study, st, p["target_groups"], mat, weeks, pnr, out.bef, out.adresser, out.omraader,
                                 out.program, load_dream_codes())
     rows = np.flatnonzero(np.isin(pnr, cohorts["PNR"]))
@@ -94,20 +97,21 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
             d = (yp if yearly else ep)
             d = d[ev.subgroup_masks(d, [sg])[sg]]
             if yearly:
-                est, pre, post = "matched_did_yearly", tuple(cfg["pre_years"]), tuple(cfg["post_years"])
+                est, pre, post = "matched_did_yearly", eset.pre_years, eset.post_years
             else:
-                est, pre, post = "matched_did_month", tuple(cfg["pre_window"]), (int(h["month"]), int(h["month"]))
+                est, pre, post = "matched_did_month", eset.pre_window, (int(h["month"]), int(h["month"]))
             r = matched_did(d, h["outcome"], "unit", "treated", "event_time", "weights", pre, post,
-                            **ev.did_clusters({"cluster": how}))
+                            **ev.did_clusters(how))
             results.append((f"headline_{sg}", how, est, h["outcome"], sg, post, r.att, r.se, r.ci, r.p, r.n_treated))
     ep = ep_comp
-    r = matched_did(ep, "paid_hours", "unit", "treated", "event_time", "weights", tuple(cfg["pre_window"]), (0, 35),
-                    **ev.did_clusters({"cluster": "shared_person"}))
+    r = matched_did(ep, "paid_hours", "unit", "treated", "event_time", "weights", eset.pre_window, (0, 35),
+                    **ev.did_clusters("shared_person"))
     results.append(("paid_hours_all", "shared_person", "matched_did", "paid_hours", "all", (0, 35), r.att, r.se, r.ci,
                     r.p, r.n_treated))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cs, _ = ev.attgt_estimates(ev.dynamic_units(ep), [h["outcome"]], {**cfg, "biters": 199, "event_window": [-36, 36]}, seed)
+        cs, _ = ev_effects.attgt_estimates(ev.dynamic_units(ep), [h["outcome"]], eset.replace(biters=199, event_window=(-36, 36)),
+                                           seed)
     c = cs.iloc[0]
     results.append(("att_gt_overall", "pair_component", "att_gt", h["outcome"], "all", (0, 36), c["estimate"], c["se"],
                     (c["ci_lower"], c["ci_upper"]), c["p_value"], int(c["n_treated"])))
@@ -116,7 +120,7 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
                           "p_value": pv, "significant": bool(pv < 0.05), "n_treated": n}
                          for k, how, e, oc, sg, w, est, se, ci, pv, n in results])
     # the truth of each estimand over exactly the treated units the estimator used (the matched ones)
-    tr = ev.truth_for(rows, out.truth_persons, matched, coh, study)
+    tr = truth_for(rows, out.truth_persons, matched, coh, study)
     rows["truth"] = tr["truth"].to_numpy()
     rows["covered"] = tr["covered_95"].to_numpy()
     return rows.drop(columns=["estimator", "outcome", "subgroup", "post_lo", "post_hi"]).to_dict("records")

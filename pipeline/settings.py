@@ -32,14 +32,14 @@ from pipeline.config import CODES_DIR, UserError
 # ---------------------------------------------------------------------------------------------------------
 # pipeline.cohorts.build.in_target_group / pipeline.synth.truth.target_group
 TargetGroup = Literal["aktivitetsparat_30plus", "long_term_benefits"]
-# pipeline.estimators.evaluation.OUTCOMES (= pipeline.synth.truth.OUTCOMES)
+# pipeline.study.panels.OUTCOMES (= pipeline.synth.truth.OUTCOMES)
 Outcome = Literal["subsidised_job", "internship", "subsidised_or_internship", "paid_hours", "employed",
                   "self_supporting"]
 YEARLY_OUTCOMES = ("subsidised_job", "internship", "subsidised_or_internship", "employed")
-# pipeline.estimators.evaluation.SUBGROUP_RULES: subgroup -> cohort column it is defined by
+# pipeline.study.panels.SUBGROUP_RULES: subgroup -> cohort column it is defined by
 SUBGROUP_COLUMNS = {"nonwestern": "nonwestern", "other_origin": "nonwestern", "women": "woman", "men": "woman"}
 Subgroup = Literal["all", "nonwestern", "other_origin", "women", "men"]
-# headlines may also say ltu_nonwestern (= nonwestern, evaluation.headline_subgroup)
+# headlines may also say ltu_nonwestern (= nonwestern, pipeline.study.panels.headline_subgroup)
 HeadlineSubgroup = Literal["all", "nonwestern", "other_origin", "women", "men", "ltu_nonwestern"]
 # pipeline.registers.validate.TABLES
 Table = Literal["bef", "dream", "eindkomst", "uddannelse", "omraader", "adresser", "program"]

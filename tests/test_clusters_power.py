@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.estimators import evaluation as ev
+from pipeline.study import panels as ev
+from pipeline.study.effects import minimum_detectable_effect
 from pipeline.estimators.clusters import component_sizes, pair_person_components
 from pipeline.estimators.did import matched_did
 from pipeline.matching import match
@@ -39,11 +40,11 @@ def test_components_reduce_to_pairs_or_persons():
 
 def test_minimum_detectable_effect_by_hand():
     # (z_0.975 + z_0.80) * SE = (1.959964 + 0.841621) * SE; with SE = 0.01: 0.0280159 (2.8 pct.-points)
-    assert ev.minimum_detectable_effect(0.01) == pytest.approx(0.0280159, abs=1e-7)
+    assert minimum_detectable_effect(0.01) == pytest.approx(0.0280159, abs=1e-7)
     # the headline Copenhagen design: an SE of 0.41 pct.-points detects 1.15 pct.-points
-    assert ev.minimum_detectable_effect(0.0041) == pytest.approx(0.011487, abs=1e-6)
+    assert minimum_detectable_effect(0.0041) == pytest.approx(0.011487, abs=1e-6)
     # at 50 % power the MDE is the critical value alone: 1.96 SE
-    assert ev.minimum_detectable_effect(1.0, power=0.5) == pytest.approx(1.959964, abs=1e-6)
+    assert minimum_detectable_effect(1.0, power=0.5) == pytest.approx(1.959964, abs=1e-6)
 
 
 def _broken_pair_population() -> pd.DataFrame:

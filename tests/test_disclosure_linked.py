@@ -151,7 +151,7 @@ def test_zero_shares_follow_the_stated_rule():
 
 def test_dominance_rule_by_hand():
     from pipeline.disclosure.linked import dominated_cells
-    from pipeline.estimators.evaluation import _top_share
+    from pipeline.study.dominance import _top_share
 
     # two persons hold 150 of 152 hours: 98.7 % > 85 %; ten persons with 10 hours each: 20 %
     assert abs(_top_share(np.array([1.0, 100.0, 1.0, 50.0]), 2) - 150 / 152) < 1e-12

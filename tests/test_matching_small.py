@@ -370,7 +370,7 @@ def test_pool_rare_levels_by_group():
 
 
 def test_age_groups_and_matching_data():
-    from pipeline.matching.study import age_groups, matching_data
+    from pipeline.study.matching import age_groups, matching_data
 
     ages = pd.Series([29, 30, 31.9, 32, 49.5, 50, 64])
     assert age_groups(ages, [30, 32, 50]).tolist() == ["<30", "30-31", "30-31", "32-49", "32-49", "50+", "50+"]

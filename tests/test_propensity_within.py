@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.matching import match
-from pipeline.matching.study import propensity_within, study_distance
+from pipeline.matching import propensity_within
+from pipeline.study.matching import study_distance
 
 
 def _population(seed: int = 3, n: int = 6000) -> pd.DataFrame:
@@ -47,6 +48,6 @@ def test_within_score_equals_separate_fits_and_params_switch_it_on():
         d = data[data["g"] == group]
         alone = propensity_within(d.assign(one=0), ["x1", "x2"], ["one"])
         np.testing.assert_allclose(s[data["g"].to_numpy() == group], alone, rtol=1e-10)
-    assert study_distance(data, {"distance": "glm"}) == "glm"
+    assert study_distance(data, {"distance": "glm", "covariates": ["x1", "x2"]}) == "glm"
     np.testing.assert_array_equal(study_distance(data, {"distance": "glm", "covariates": ["x1", "x2"],
                                                         "propensity_within": ["g"]}), s)

@@ -70,7 +70,7 @@ def test_defaults_filled(raw):
 
 
 def test_vocabularies_match_the_code():
-    from pipeline.estimators import evaluation as ev
+    from pipeline.study import panels as ev
     from pipeline.matching.api import Method, MOrder
     from pipeline.registers.validate import TABLES
     from pipeline.disclosure.policy import MIN_CELL

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.estimators.evaluation import truth_for
+from pipeline.study.truth import truth_for
 
 
 def _case():

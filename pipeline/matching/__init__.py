@@ -8,8 +8,9 @@ Public API::
 """
 
 from .api import match
+from .distance import propensity_within
 from .balance import BALANCE_NOTES, balance_table
 from .plots import love_plot, overlap_plot
 from .result import MatchResult
 
-__all__ = ["match", "MatchResult", "balance_table", "love_plot", "overlap_plot", "BALANCE_NOTES"]
+__all__ = ["match", "propensity_within", "MatchResult", "balance_table", "love_plot", "overlap_plot", "BALANCE_NOTES"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtr, ndtri
 
 _EPS = np.finfo(float).eps
@@ -215,3 +216,24 @@ def mahalanobis_space(X: np.ndarray, treat: np.ndarray, names: list[str]) -> Mah
     first_row = Sinv[jstar] / np.sqrt(Sinv[jstar, jstar])  # first row of the Cholesky factor
     scan = linear_predictor(Z, first_row)  # column-wise: equal rows -> equal values
     return MahalanobisSpace(coords=np.ascontiguousarray(coords), scan_var=scan, names=kept)
+
+
+def propensity_within(data: pd.DataFrame, covariates: list[str], by: list[str], treatment: str = "treated",
+                      link: str = "logit") -> np.ndarray:
+    """Propensity score fitted separately within each group of ``by`` (e.g. the origin group a report shows
+    results for): every coefficient may differ between the groups, so the score balances the covariates
+    within each group, not only on average over them. With exact matching on ``by`` this is matching
+    within each reporting subgroup on that subgroup's own propensity model (re-matching within it)."""
+    from pipeline.matching.design import ps_design
+
+    score = np.full(len(data), np.nan)
+    treat = data[treatment].to_numpy()
+    for _, rows in data.groupby(by, sort=True, observed=True).indices.items():
+        sub = data.iloc[rows]
+        t = treat[rows]
+        if t.min() == t.max():          # one side only: nobody in the group can be matched; any score will do
+            score[rows] = float(t[0])
+            continue
+        X, names = ps_design(sub, covariates)
+        score[rows] = fit_propensity(X, t.astype(float), names, link).score
+    return score

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
-import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pipeline.atomic import batch, write_csv, write_json
-from pipeline.cohorts.build import DesignError
-from pipeline.config import load_params, params_hash, study_estimation
+from pipeline.config import load_params, params_hash
 from pipeline.disclosure.policy import DisclosurePolicy
-from pipeline.estimators import evaluation as ev
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
 from pipeline.stages.common import read_panel, require_inputs
+from pipeline.study import estimation_settings, study_settings
+from pipeline.study.evaluate import evaluate
+from pipeline.study.panels import CLUSTER_LABELS, study_months
 
 # the seed study's pooled table (benchmarks/seed_study.py summary --publish): quoted in the synthetic-data appendix
 SEED_STUDY = Path("benchmarks/results/seed_study.csv")
@@ -46,57 +44,14 @@ def versions() -> dict:
     return out
 
 
-def _units(frame: pd.DataFrame, weights: np.ndarray) -> pd.DataFrame:
-    cols = ["PNR", "ref_month", "baseline_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
-    return frame[cols].assign(weights=weights)
-
-
 def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
-    st, cfg = params["studies"][study], study_estimation(params, study)
-    seed = int(params["seed"])
-    subgroups = cfg["subgroups"].get(study, ["all"])
-    ev.check_subgroups_matched(subgroups, params["matching"].get("exact"))
+    """Read one study's matched sample, cohorts and panel, and evaluate it (:func:`pipeline.study.evaluate.evaluate`)."""
+    settings = study_settings(params, study)
     matched = pd.read_parquet(Path("data/matched") / f"{study}.parquet")
     cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
-    window = tuple(cfg["event_window"])
-    first, last = ev.study_months(cohorts, window)
+    first, last = study_months(cohorts, settings.estimation.event_window)
     panel = read_panel("data/panel/panel.parquet", cohorts["PNR"].to_numpy(), first, last, PANEL_COLUMNS)
-    units = _units(matched, matched["weights"].to_numpy()).assign(pair=matched["subclass"].astype("int64").to_numpy())
-    units["cluster"] = ev.assign_clusters(units, cfg["cluster"])
-    ep = ev.event_panel(units, panel, window)
-    all_units = _units(cohorts, np.ones(len(cohorts)))
-    ep_all = ev.event_panel(all_units.assign(cluster=pd.factorize(all_units["PNR"], sort=True)[0]), panel, window)
-    yp = ev.yearly_panel(ep)
-    effects = [ev.did_estimates(ep, yp, cfg, subgroups)]
-    h = st["headline"]
-    if h["measure"] == "share_at_month":
-        effects.append(ev.month_did(ep, h, cfg, subgroups))
-    effects.append(ev.contrast_estimates(ep_all, cfg, twfe_outcomes=(h["outcome"],)))
-    ep_dyn = ev.dynamic_units(ep)
-    es_table, robustness = ev.event_study_estimates(ep_dyn, ev.OUTCOMES, window, cfg)
-    cs_rows, cs_dyn = ev.attgt_estimates(ep_dyn, ev.OUTCOMES, cfg, seed)
-    effects.append(cs_rows)
-    effects = pd.concat(effects, ignore_index=True)
-    effects.insert(0, "study", study)
-    try:
-        sensitivity, breakdown = ev.headline_sensitivity(ep, yp, h, cfg)
-    except (ValueError, np.linalg.LinAlgError) as err:
-        n_t = int(units.loc[units["treated"] == 1, "PNR"].nunique())
-        raise DesignError(f"estimate: study {study!r}: the parallel-trends sensitivity of the headline cannot be "
-                          f"computed on {n_t:,} matched treated persons ({' '.join(str(err).split())[:120]}); "
-                          "widen matching.caliper or check the headline's event window (estimation.event_window)") from None
-    rob = [robustness, pd.DataFrame([ev.headline_area_test(ep, yp, h, cfg, seed), breakdown])]
-    robustness = pd.concat(rob, ignore_index=True)
-    event = pd.concat([es_table[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper"]],
-                       cs_dyn[["outcome", "subgroup", "estimator", "event_time", "estimate", "se", "ci_lower", "ci_upper",
-                               "cband_lower", "cband_upper"]]], ignore_index=True)
-    head = ev.headline(effects, ep, h)
-    out = {"effects": effects, "event_study": event, "means": ev.means_by_event_time(ep_dyn, ev.OUTCOMES),
-           "robustness": robustness, "sensitivity": sensitivity, "headline": {"study": study, **head},
-           "dominance": ev.hours_dominance(ep, ep_dyn, cfg, subgroups, n=DisclosurePolicy.from_params(params).dominance_n)}
-    if truth is not None:
-        out["truth"] = ev.truth_for(effects, truth, matched, cohorts, study)
-    return out
+    return evaluate(settings, matched, cohorts, panel, truth, dominance_n=DisclosurePolicy.from_params(params).dominance_n)
 
 
 def main(params_path: str = "params.yaml") -> None:
@@ -151,7 +106,7 @@ def _estimate_all(params: dict) -> None:
         write_csv(flow, out / "cohort_flow.csv")
         cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
         st = params["studies"][study]
-        cfg = study_estimation(params, study)
+        est = estimation_settings(params, study)
         meta = {"study": study, "title_da": st["title_da"], "title_en": st["title_en"], "synthetic": synthetic,
                 "params_hash": params_hash(params), "versions": versions(), "language": lang,
                 "min_cell": policy.min_cell,
@@ -160,13 +115,13 @@ def _estimate_all(params: dict) -> None:
                 "target_group": st["target_group"], "comparison": st.get("comparison"),
                 "estimator_options": [
                     f"matching: {json.dumps(params['matching'], sort_keys=True)}",
-                    f"matched DiD: pre window {cfg['pre_window']}, post window {cfg['post_window']} (months from start); "
-                    f"yearly: pre years {cfg['pre_years']}, post years {cfg['post_years']}; SE clustered by {ev.CLUSTER_LABELS[cfg['cluster']]} (CR1, t(G-1))",
-                    f"event study: person and calendar-month fixed effects, reference month -1, window {cfg['event_window']}, "
-                    f"SE clustered by {ev.CLUSTER_LABELS[cfg['cluster']]} (CRV1 small-sample factor)",
+                    f"matched DiD: pre window {list(est.pre_window)}, post window {list(est.post_window)} (months from start); "
+                    f"yearly: pre years {list(est.pre_years)}, post years {list(est.post_years)}; SE clustered by {CLUSTER_LABELS[est.cluster]} (CR1, t(G-1))",
+                    f"event study: person and calendar-month fixed effects, reference month -1, window {list(est.event_window)}, "
+                    f"SE clustered by {CLUSTER_LABELS[est.cluster]} (CRV1 small-sample factor)",
                     f"ATT(g,t): Callaway & Sant'Anna, each start cohort against the persons matched at its own reference date, "
-                    f"outcome regression, varying base period, clustered by {ev.CLUSTER_LABELS[cfg['cluster']]}, "
-                    f"{cfg['biters']} multiplier-bootstrap draws for uniform bands",
+                    f"outcome regression, varying base period, clustered by {CLUSTER_LABELS[est.cluster]}, "
+                    f"{est.biters} multiplier-bootstrap draws for uniform bands",
                     "area level: randomization inference over which areas are programme areas (RI-t, MacKinnon & Webb 2020) "
                     "on the headline estimand"],
                 "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}

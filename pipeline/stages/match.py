@@ -24,8 +24,10 @@ from pipeline.cohorts.build import DesignError
 from pipeline.config import UserError, load_params
 from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.matching import love_plot, match, overlap_plot
-from pipeline.estimators.evaluation import SUBGROUP_RULES
-from pipeline.matching.study import matching_data, study_distance
+from pipeline.settings import Matching
+from pipeline.study.matching import matching_data, study_distance
+from pipeline.study.panels import SUBGROUP_RULES
+from pipeline.study.settings import matching_settings
 from pipeline.stages.common import require_inputs
 
 
@@ -95,25 +97,26 @@ def check_cohorts(study: str, cohorts: pd.DataFrame) -> None:
                           f"{n_c:,} comparison rows); re-run the cohorts stage and check studies.{study}")
 
 
-def caliper_text(cfg: dict) -> str:
-    return f"matching.caliper = {cfg.get('caliper')} SD of the propensity score"
+def caliper_text(cfg: Matching) -> str:
+    return f"matching.caliper = {cfg.caliper} SD of the propensity score"
 
 
-def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int, policy: DisclosurePolicy | None = None) -> dict:
+def run_study(study: str, cohorts: pd.DataFrame, cfg: Matching | dict, seed: int, policy: DisclosurePolicy | None = None) -> dict:
     """Match one study. ``policy``: refuse a matching that leaves fewer treated persons than its ``min_cell``
     (nothing could be reported); without one, refuse only a matching that leaves nobody."""
     check_cohorts(study, cohorts)
+    cfg = matching_settings(cfg)
     data, pooled = matching_data(cohorts, cfg)
     n_t = int((data["treated"] == 1).sum())
     try:
-        res = match(data, "treated", cfg["covariates"], method=cfg.get("method", "nearest"),
-                    distance=study_distance(data, cfg), ratio=int(cfg.get("ratio", 1)), replace=bool(cfg.get("replace", False)),
-                    caliper=cfg.get("caliper"), exact=cfg.get("exact"), m_order=cfg.get("m_order"), random_state=seed)
+        res = match(data, "treated", cfg.covariates, method=cfg.method, distance=study_distance(data, cfg),
+                    ratio=cfg.ratio, replace=cfg.replace, caliper=cfg.caliper, exact=cfg.exact, m_order=cfg.m_order,
+                    random_state=seed)
     except ValueError as err:
         if "no units were matched" in str(err):
             raise DesignError(f"match: study {study!r}: no treated person matched: the caliper ({caliper_text(cfg)}) "
                               f"leaves all {n_t:,} treated persons without a comparison person within it (exact on "
-                              f"{', '.join(cfg.get('exact') or []) or 'nothing'}); widen matching.caliper (e.g. 0.2) or set "
+                              f"{', '.join(cfg.exact or []) or 'nothing'}); widen matching.caliper (e.g. 0.2) or set "
                               "it to null") from None
         # any other refusal of the matching library is a combination of matching settings it cannot use
         raise UserError(f"match: study {study!r}: the matching settings cannot be used: {' '.join(str(err).split())[:200]}; "
@@ -133,14 +136,14 @@ def run_study(study: str, cohorts: pd.DataFrame, cfg: dict, seed: int, policy: D
     matched = res.matched_data()
     bal = res.balance()
     after = bal[bal["sample"] == "matched"]
-    bad = after.loc[after["smd"].abs() > cfg.get("smd_threshold", 0.1), "covariate"].tolist()
+    bad = after.loc[after["smd"].abs() > cfg.smd_threshold, "covariate"].tolist()
     msgs = []
     if n_t_matched < n_t:
         msgs.append(f"{study}: the caliper left {n_t - n_t_matched} of {n_t} treated persons unmatched; "
                     "the effect is estimated for the {n_t_matched} matched treated persons".replace("{n_t_matched}", str(n_t_matched)))
     if bad:
-        msgs.append(f"{study}: balance fails after matching (|SMD| > {cfg.get('smd_threshold', 0.1)}) for: {', '.join(bad)}")
-    notes = [f"{col}: levels held by fewer than {cfg['rare_category_min']} treated or comparison persons pooled as 'other': {', '.join(levels)}"
+        msgs.append(f"{study}: balance fails after matching (|SMD| > {cfg.smd_threshold}) for: {', '.join(bad)}")
+    notes = [f"{col}: levels held by fewer than {cfg.rare_category_min} treated or comparison persons pooled as 'other': {', '.join(levels)}"
              for col, levels in pooled.items()]
     for m in msgs:
         print(f"match: WARNING {m}", file=sys.stderr)
