@@ -129,7 +129,8 @@ def tidy_frame(columns: dict[str, Any], extra: Sequence[str] = ()) -> pd.DataFra
     return out
 
 
-def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: int = 1, gap: int = 1) -> str:
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: int = 1, gap: int = 1,
+               left_first: bool = False) -> str:
     """Right-aligned fixed-width text table, as R prints a data frame or a coefficient matrix.
 
     Parameters
@@ -140,6 +141,8 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: int
         Already formatted cells.
     indent, gap : int
         Spaces before the first column and between columns.
+    left_first : bool
+        Left-align the first column (row names, as R prints them).
 
     Returns
     -------
@@ -150,7 +153,7 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: int
         widths = [max(w, len(c)) for w, c in zip(widths, r)]
     lines = []
     for r in [header, *rows]:
-        cells = (c.rjust(w) for c, w in zip(r, widths))
+        cells = ((c.ljust(w) if left_first and j == 0 else c.rjust(w)) for j, (c, w) in enumerate(zip(r, widths)))
         lines.append((" " * indent + (" " * gap).join(cells)).rstrip())
     return "\n".join(lines)
 
@@ -213,7 +216,11 @@ class ResultMixin:
     def __str__(self) -> str:
         return self.summary()
 
+    def _title(self) -> str:
+        """Heading of the HTML view: the summary's first line."""
+        return self.summary().splitlines()[0].strip()
+
     def _repr_html_(self) -> str:
-        title = self.summary().splitlines()[0].strip()
+        title = self._title()
         table = self.tidy().to_html(index=False, na_rep="NA", float_format=lambda v: fmt(v))
         return f"<div><p><b>{html.escape(title)}</b></p>{table}</div>"
