@@ -161,10 +161,11 @@ class DiDResult(ResultMixin):
         lines += [text_table(head, [body]), ""]
         if not np.isnan(self.mean_treated_post):
             lines.append("Group means (matching-weighted means of person window means):")
-            rows = [[g, fmt(getattr(self, f"mean_{g}_pre"), digits), fmt(getattr(self, f"mean_{g}_post"), digits)]
+            periods = ("pre", "post") if self.pre_window is not None else ("post",)
+            rows = [[g, *(fmt(getattr(self, f"mean_{g}_{per}"), digits) for per in periods)]
                     for g in ("treated", "control")]
-            lines += [text_table(["", "pre", "post"], rows), ""]
-        lines.append(f"Inference: Student t with {self.df} df. {self.convention}")
+            lines += [text_table(["", *periods], rows, left_first=True), ""]
+        lines.append(self.convention)
         return "\n".join(lines)
 
     def plot(self, ax=None):
