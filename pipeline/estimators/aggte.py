@@ -182,7 +182,33 @@ def aggte(
     """Aggregate group-time ATTs (R ``did::aggte``). ``bstrap``, ``biters``, ``cband`` and
     ``alp`` default to the values used in :func:`att_gt`. When the bootstrap is requested
     and ``att_gt`` already drew ``biters`` bootstrap weights (and ``random_state`` is not
-    given), the same draws are reused."""
+    given), the same draws are reused.
+
+    Parameters
+    ----------
+    result : ATTGTResult
+        Output of :func:`att_gt`.
+    type : {"group", "dynamic", "simple", "calendar"}
+        Aggregation (see the module docstring); R's default ``"group"``.
+    balance_e : int, optional
+        Dynamic only: keep the cohorts observed for at least ``balance_e`` periods after treatment
+        (a balanced event-time sample).
+    min_e, max_e : float
+        Dynamic only: the range of event times ``e = t - g`` reported.
+    na_rm : bool
+        Drop ATT(g,t) cells that could not be estimated instead of raising.
+    bstrap, biters, cband, alp : optional
+        Multiplier bootstrap, its number of draws, simultaneous band and one minus the coverage;
+        default as in ``result``.
+    random_state : int or numpy.random.Generator, optional
+        Seed for fresh bootstrap draws.
+
+    Returns
+    -------
+    AggteResult
+        Overall ATT with SE and CI, the table by event time / group / period, the results
+        protocol (``tidy()``, ``summary()``, ``plot()``).
+    """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError('type must be one of "simple", "dynamic", "group", "calendar"')
     if balance_e is not None and (int(balance_e) != balance_e or balance_e < 0):

@@ -600,7 +600,46 @@ def att_gt(
     of cohort g against its own matched comparison persons, on the same event-time axis
     (the stacked design of Cengiz et al. 2019). Requires ``control_group="nevertreated"``.
 
-    Returns an :class:`ATTGTResult`.
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per unit and period.
+    yname, tname, idname, gname : str
+        Outcome, period, unit id and first-treatment period (0 = never treated) columns.
+    xformla : str or sequence of str, optional
+        Covariates: formula ``"~ x1 + x2"`` or a list of columns; none by default.
+    control_group : {"nevertreated", "notyettreated"}
+        Comparison units.
+    est_method : {"dr", "dr_imp", "ipw", "reg"}
+        The 2x2 estimator of each cell.
+    base_period : {"varying", "universal"}
+        Base period of the pre-treatment cells (R ``did``).
+    anticipation : int or float
+        Number of periods of anticipation.
+    weightsname : str, optional
+        Sampling-weight column (time-invariant).
+    clustervars : str or sequence of str, optional
+        Cluster variables: ``idname`` and at most one further time-invariant column.
+    bstrap : bool
+        Multiplier bootstrap (True, R's default) or analytic standard errors.
+    biters : int
+        Bootstrap draws.
+    cband : bool
+        Simultaneous (sup-t) band; needs ``bstrap``.
+    alp : float
+        One minus the coverage.
+    random_state : int or numpy.random.Generator, optional
+        Seed of the bootstrap.
+    allow_unbalanced_panel : bool
+        Keep an unbalanced panel (repeated-cross-section estimators) instead of balancing it.
+    comparison_cohort_name : str, optional
+        Stacked comparisons (see above).
+
+    Returns
+    -------
+    ATTGTResult
+        ``table`` of ATT(g,t) with SEs and intervals, the Wald pre-test, influence functions and the
+        results protocol (``tidy()``, ``summary()``, ``plot()``, ``settings``).
     """
     if control_group not in ("nevertreated", "notyettreated"):
         raise ValueError("control_group must be 'nevertreated' or 'notyettreated'")

@@ -507,6 +507,29 @@ def matched_did(
 
     Persons with weight 0 (unmatched) or without a non-missing row in either window are dropped
     (``n_dropped``). Treatment, weight and cluster must be constant within person.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-period panel.
+    outcome, id_col, treat_col, event_time_col : str
+        Outcome, person id, treatment (0/1, constant within person) and event-time (int) columns.
+    weight_col : str or None
+        Matching weight (constant within person; 0 = unmatched); None weighs every person 1.
+    pre_window, post_window : tuple of int
+        Inclusive event-time windows ``(lo, hi)``.
+    cluster_col : str or list of str, optional
+        Cluster column(s); persons when omitted.
+    alpha : float
+        One minus the coverage of ``ci``.
+    graph_cols : tuple of str, optional
+        ``(matched set, person)`` columns for the shared-person variance.
+
+    Returns
+    -------
+    DiDResult
+        ``att, se, ci, t, p``, sample sizes, the four group means and the results protocol
+        (``tidy()``, ``summary()``, ``plot()``, ``settings``).
     """
     if cluster_col is not None and graph_cols is not None:
         raise ValueError("give cluster_col or graph_cols, not both")

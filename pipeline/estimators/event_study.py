@@ -234,6 +234,37 @@ def event_study(
     Raises if no treated row is at ``ref_period``. ``graph_cols = (matched set, person)`` instead of
     ``cluster_col`` gives the shared-person variance (:func:`pipeline.estimators.clusters.shared_person_graph`;
     ``engine="sparse"`` only).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-month panel.
+    outcome, id_col, time_col, event_time_col, treat_col : str
+        Outcome, person id, calendar month (YYYYMM), event time (int) and treatment (0/1) columns.
+    weight_col : str or None
+        Matching weight (WLS weight; 0 = unmatched, dropped); None for no weights.
+    ref_period : int
+        Omitted event time (its coefficient is 0).
+    window : tuple of int
+        Inclusive event-time window ``(lo, hi)``; rows outside are dropped.
+    cluster_col : str, optional
+        Cluster column; persons when omitted.
+    low_memory : bool
+        PanelOLS's iterative demeaning (``engine="linearmodels"``).
+    alpha : float
+        One minus the coverage of the pointwise intervals.
+    se_convention : {"crv1", "linearmodels"}
+        Small-sample factor of the clustered SEs.
+    engine : {"linearmodels", "sparse"}
+        Fitting engine (same numbers).
+    graph_cols : tuple of str, optional
+        ``(matched set, person)`` columns for the shared-person variance.
+
+    Returns
+    -------
+    EventStudyResult
+        ``table`` by event time, ``params``/``cov`` of the coefficients, sample sizes and the results
+        protocol (``tidy()``, ``summary()``, ``plot()``, ``settings``).
     """
     if cluster_col is not None and graph_cols is not None:
         raise ValueError("give cluster_col or graph_cols, not both")
