@@ -47,7 +47,8 @@ def images(nb) -> int:
 
 def test_notebooks_are_present():
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_tour_default_study.py", "02_estimators_on_your_panel.py", "03_adapting_to_a_register_extract.py"} <= names
+    assert {"01_tour_default_study.py", "02_estimators_on_your_panel.py", "03_adapting_to_a_register_extract.py",
+            "04_results_protocol.py"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -61,6 +62,11 @@ def test_notebook_runs(path, monkeypatch):
         assert "R did" in text and images(nb) >= 1
     if path.name.startswith("03"):
         assert "does not satisfy data_schema/bef.yaml" in text
+    if path.name.startswith("04"):
+        for needle in ("Summary of Balance for Matched Data", "Matched difference-in-differences", "Dynamic Effects",
+                       "Group-Time Average Treatment Effects", "HonestDiD sensitivity analysis"):
+            assert needle in text, needle
+        assert images(nb) >= 6
 
 
 def test_tour_builds_small_study(monkeypatch):

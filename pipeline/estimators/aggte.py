@@ -28,14 +28,19 @@ import pandas as pd
 from scipy.stats import norm
 
 from . import _mboot
-from .attgt import ATTGTResult, _EST_LABEL, _SE_ZERO, _blas_single_thread, _fmt_num
+from .attgt import ATTGTResult, _EST_LABEL, _SE_ZERO, _band_table, _blas_single_thread, _fmt_num
+from .results import ResultMixin, ci_plot, new_axes, normal_p_value, tidy_frame
 
 __all__ = ["aggte", "AggteResult"]
 
 
 @dataclass
-class AggteResult:
-    """Output of :func:`aggte`."""
+class AggteResult(ResultMixin):
+    """Output of :func:`aggte`.
+
+    Results protocol (:mod:`pipeline.estimators.results`): ``tidy()``, ``summary()`` (R did's
+    ``summary(aggte)``), ``settings``, ``plot()``.
+    """
 
     type: str
     overall_att: float
@@ -72,14 +77,93 @@ class AggteResult:
         if self.type != "simple":
             band = ("simultaneous (sup-t) band" if s["cband"] else "pointwise intervals")
             lines.append("")
-            lines.append(f"{lvl} {band}, critical value {self.crit_val:.4f}:")
             key = self.table.columns[0]
-            lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}",
-                                              formatters={key: _fmt_num}))
+            heading = {"dynamic": "Dynamic Effects", "group": "Group Effects", "calendar": "Time Effects"}
+            lines.append(f"{heading[self.type]} ({lvl} {band}, critical value {self.crit_val:.4f}):")
+            label = {"event_time": "Event time", "group": "Group", "time": "Time"}[key]
+            lines.append(_band_table([label, "Estimate"], [self.table[key]], self.table, s))
         return "\n".join(lines)
 
     def __str__(self) -> str:  # pragma: no cover
         return self.summary()
+
+    @property
+    def key(self) -> str | None:
+        """Name of the column that labels the rows of ``table`` (None for ``type="simple"``)."""
+        return None if self.type == "simple" else str(self.table.columns[0])
+
+    def tidy(self) -> pd.DataFrame:
+        """Broom rows: the overall ATT first (term ``"ATT"``), then one row per row of ``table``.
+
+        The overall row carries the pointwise interval ``overall_ci``; the other rows the table's interval
+        (simultaneous when ``cband``). ``p_value`` is the pointwise normal p value of ``estimate /
+        std_error`` (as R did's ``tidy``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, std_error, conf_low, conf_high, p_value``, then the table's key column
+            (``event_time``, ``group`` or ``time``; NaN in the overall row; absent for ``"simple"``) and
+            ``n_units``.
+        """
+        key = self.key
+        est = [self.overall_att]
+        se = [self.overall_se]
+        lo, hi = [self.overall_ci[0]], [self.overall_ci[1]]
+        terms, labels = ["ATT"], [np.nan]
+        if key is not None:
+            t = self.table
+            prefix = {"event_time": "e", "group": "g", "time": "t"}[key]
+            terms += [f"{prefix}={_fmt_num(v)}" for v in t[key]]
+            labels += list(t[key].to_numpy(float))
+            est += list(t["att"])
+            se += list(t["se"])
+            lo += list(t["ci_lower"])
+            hi += list(t["ci_upper"])
+        cols = {"term": terms, "estimate": np.asarray(est, float), "std_error": np.asarray(se, float),
+                "conf_low": np.asarray(lo, float), "conf_high": np.asarray(hi, float),
+                "p_value": normal_p_value(est, se), "n_units": np.full(len(terms), len(self.overall_inffunc))}
+        extra = ["n_units"]
+        if key is not None:
+            cols[key] = np.asarray(labels, float)
+            extra = [key, "n_units"]
+        return tidy_frame(cols, extra)
+
+    def plot(self, ax=None):
+        """Estimates with their band against the table's key (R did's ``ggdid(aggte)``); for the dynamic
+        aggregation pre-treatment event times are red, post blue.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = new_axes(ax, (7.0, 3.8))
+        key = self.key
+        if key is None:
+            ci_plot(ax, [0.0], [self.overall_att], [self.overall_ci[0]], [self.overall_ci[1]], label="overall ATT")
+            ax.set_xticks([0.0])
+            ax.set_xticklabels(["ATT"])
+        else:
+            t = self.table
+            x = t[key].to_numpy(float)
+            pre = x < 0 if key == "event_time" else np.zeros(len(x), bool)
+            for m, colour, label in ((pre, "#d95f02", "pre"), (~pre, "#1b9e77", "post" if pre.any() else None)):
+                if m.any():
+                    ci_plot(ax, x[m], t["att"].to_numpy()[m], t["ci_lower"].to_numpy()[m],
+                            t["ci_upper"].to_numpy()[m], color=colour, label=label)
+            ax.set_xlabel({"event_time": "event time (e = t - g)", "group": "group (first treated)",
+                           "time": "time"}[key])
+            if pre.any():
+                ax.legend(frameon=False, fontsize="small")
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_ylabel("ATT")
+        ax.set_title(f"aggte(type = \"{self.type}\"): overall ATT {self.overall_att:.4f}")
+        return ax
 
 
 def aggte(
@@ -98,7 +182,33 @@ def aggte(
     """Aggregate group-time ATTs (R ``did::aggte``). ``bstrap``, ``biters``, ``cband`` and
     ``alp`` default to the values used in :func:`att_gt`. When the bootstrap is requested
     and ``att_gt`` already drew ``biters`` bootstrap weights (and ``random_state`` is not
-    given), the same draws are reused."""
+    given), the same draws are reused.
+
+    Parameters
+    ----------
+    result : ATTGTResult
+        Output of :func:`att_gt`.
+    type : {"group", "dynamic", "simple", "calendar"}
+        Aggregation (see the module docstring); R's default ``"group"``.
+    balance_e : int, optional
+        Dynamic only: keep the cohorts observed for at least ``balance_e`` periods after treatment
+        (a balanced event-time sample).
+    min_e, max_e : float
+        Dynamic only: the range of event times ``e = t - g`` reported.
+    na_rm : bool
+        Drop ATT(g,t) cells that could not be estimated instead of raising.
+    bstrap, biters, cband, alp : optional
+        Multiplier bootstrap, its number of draws, simultaneous band and one minus the coverage;
+        default as in ``result``.
+    random_state : int or numpy.random.Generator, optional
+        Seed for fresh bootstrap draws.
+
+    Returns
+    -------
+    AggteResult
+        Overall ATT with SE and CI, the table by event time / group / period, the results
+        protocol (``tidy()``, ``summary()``, ``plot()``).
+    """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError('type must be one of "simple", "dynamic", "group", "calendar"')
     if balance_e is not None and (int(balance_e) != balance_e or balance_e < 0):

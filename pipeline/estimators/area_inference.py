@@ -104,6 +104,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline.estimators.results import ResultMixin
 from pipeline.estimators.wild_bootstrap import invert_test
 
 __all__ = ["AreaRITestResult", "area_randomization_test"]
@@ -113,7 +114,7 @@ _TIE_RTOL = 1e-9
 
 
 @dataclass(frozen=True)
-class AreaRITestResult:
+class AreaRITestResult(ResultMixin):
     """Result of :func:`area_randomization_test` (see the module docstring for the conventions).
 
     ``se`` is the analytic CR1 area-clustered SE of ``estimate``; ``t = estimate / se``. ``p_value`` is the
@@ -139,6 +140,12 @@ class AreaRITestResult:
     too_few_areas: bool = False
     convention: str = ""
     distribution: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def settings(self) -> dict:
+        """The choices that describe the test: statistic, level, exact or sampled assignments, convention."""
+        return {"estimator": "area_randomization_test", "statistic": self.statistic, "alpha": self.alpha,
+                "exact": self.exact, "n_assignments": self.n_assignments, "convention": self.convention}
 
     def tidy(self) -> pd.DataFrame:
         """One-row table in the results protocol (``term`` is the coefficient on the treated indicator)."""

@@ -40,6 +40,7 @@ from scipy.stats import chi2, norm
 from . import _mboot
 from ._mboot import blas_single_thread as _blas_single_thread
 from ._drdid import EstimationError, PanelContext, TRIM_LEVEL, panel_att, rc_att
+from .results import ResultMixin, ci_plot, fmt, fmt_label, new_axes, normal_p_value, text_table, tidy_frame
 
 __all__ = ["att_gt", "ATTGTResult"]
 
@@ -57,8 +58,12 @@ _SE_ZERO = np.sqrt(np.finfo(float).eps) * 10  # R: se <= sqrt(eps) * 10 -> NA
 # result object
 # --------------------------------------------------------------------------------------
 @dataclass
-class ATTGTResult:
-    """Output of :func:`att_gt`. ``table`` has one row per (group, time) cell."""
+class ATTGTResult(ResultMixin):
+    """Output of :func:`att_gt`. ``table`` has one row per (group, time) cell.
+
+    Results protocol (:mod:`pipeline.estimators.results`): ``tidy()``, ``summary()`` (R did's
+    ``summary(att_gt)``), ``settings`` (the call's options), ``plot()``.
+    """
 
     table: pd.DataFrame
     wald_stat: float | None
@@ -138,9 +143,9 @@ class ATTGTResult:
                 else f"pointwise, critical value {self.crit_val:.4f}")
         lines.append(f"Confidence level: {100 * (1 - s['alp']):.0f}% {band}")
         lines.append("")
-        tab = self.table.copy()
-        lines.append(tab.to_string(index=False, float_format=lambda v: f"{v:.4f}",
-                                   formatters={"group": _fmt_num, "time": _fmt_num}))
+        lines.append("Group-Time Average Treatment Effects:")
+        lines.append(_band_table(["Group", "Time", "ATT(g,t)"], [self.table["group"], self.table["time"]],
+                                 self.table, s))
         lines.append("")
         if self.wald_pvalue is None:
             lines.append("Wald pre-test of parallel trends: not available")
@@ -153,6 +158,78 @@ class ATTGTResult:
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.summary()
+
+    def tidy(self) -> pd.DataFrame:
+        """One broom row per (group, time) cell, in the order of ``table``.
+
+        ``conf_low``/``conf_high`` are the table's interval (simultaneous when ``cband``); ``p_value`` is
+        the pointwise normal p value of ``att / se`` (as R did's ``tidy``), NaN where the SE is missing.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term ("ATT(g,t)"), estimate, std_error, conf_low, conf_high, p_value, group, time, n_units``.
+        """
+        t = self.table
+        return tidy_frame(
+            {
+                "term": [f"ATT({fmt_label(g)},{fmt_label(tt)})" for g, tt in zip(t["group"], t["time"])],
+                "estimate": t["att"].to_numpy(), "std_error": t["se"].to_numpy(),
+                "conf_low": t["ci_lower"].to_numpy(), "conf_high": t["ci_upper"].to_numpy(),
+                "p_value": normal_p_value(t["att"], t["se"]), "group": t["group"].to_numpy(),
+                "time": t["time"].to_numpy(), "n_units": np.full(len(t), self.n_units),
+            },
+            ["group", "time", "n_units"],
+        )
+
+    def plot(self, ax=None):
+        """ATT(g,t) against time, one colour per cohort (slightly offset), pre-treatment cells hollow.
+
+        A one-Axes version of R did's ``ggdid(att_gt)`` facets.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = new_axes(ax, (7.0, 4.0))
+        t = self.table
+        groups = list(pd.unique(t["group"]))
+        step = np.min(np.diff(np.asarray(self._tlist, float))) if len(self._tlist) > 1 else 1.0
+        width = 0.6 * step
+        colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+        for k, g in enumerate(groups):
+            d = t.loc[t["group"] == g]
+            off = (k - (len(groups) - 1) / 2) * width / max(len(groups), 1)
+            x = d["time"].to_numpy(float) + off
+            post = d["post"].to_numpy().astype(bool)
+            c = colours[k % len(colours)]
+            ci_plot(ax, x[~post], d["att"].to_numpy()[~post], d["ci_lower"].to_numpy()[~post],
+                    d["ci_upper"].to_numpy()[~post], color=c, filled=False)
+            ci_plot(ax, x[post], d["att"].to_numpy()[post], d["ci_lower"].to_numpy()[post],
+                    d["ci_upper"].to_numpy()[post], color=c, label=f"group {fmt_label(g)}")
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xlabel(self.settings["tname"])
+        ax.set_ylabel("ATT(g,t)")
+        ax.set_title("Group-time average treatment effects (hollow: pre-treatment)")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+
+def _band_table(keys: list[str], key_values: list, table: pd.DataFrame, s: dict) -> str:
+    """R did's effect table: key columns, estimate, SE, the band and a ``*`` when it excludes 0."""
+    lvl = f"{100 * (1 - s['alp']):.0f}%"
+    kind = "Simult. " if s["cband"] else "Pointwise"
+    rows = []
+    for i, (att, se, lo, hi) in enumerate(table[["att", "se", "ci_lower", "ci_upper"]].itertuples(index=False)):
+        star = "*" if (lo > 0 or hi < 0) else ""
+        rows.append([*(fmt_label(v.iloc[i]) for v in key_values), fmt(att), fmt(se), fmt(lo), fmt(hi), star])
+    head = [*keys[:-1], keys[-1], "Std. Error", f"[{lvl} {kind}", "Conf. Band]", ""]
+    return (text_table(head, rows) + "\n---\nSignif. codes: `*' confidence band does not cover 0")
 
 
 def _sorted_unique(x: np.ndarray) -> np.ndarray:
@@ -523,7 +600,46 @@ def att_gt(
     of cohort g against its own matched comparison persons, on the same event-time axis
     (the stacked design of Cengiz et al. 2019). Requires ``control_group="nevertreated"``.
 
-    Returns an :class:`ATTGTResult`.
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per unit and period.
+    yname, tname, idname, gname : str
+        Outcome, period, unit id and first-treatment period (0 = never treated) columns.
+    xformla : str or sequence of str, optional
+        Covariates: formula ``"~ x1 + x2"`` or a list of columns; none by default.
+    control_group : {"nevertreated", "notyettreated"}
+        Comparison units.
+    est_method : {"dr", "dr_imp", "ipw", "reg"}
+        The 2x2 estimator of each cell.
+    base_period : {"varying", "universal"}
+        Base period of the pre-treatment cells (R ``did``).
+    anticipation : int or float
+        Number of periods of anticipation.
+    weightsname : str, optional
+        Sampling-weight column (time-invariant).
+    clustervars : str or sequence of str, optional
+        Cluster variables: ``idname`` and at most one further time-invariant column.
+    bstrap : bool
+        Multiplier bootstrap (True, R's default) or analytic standard errors.
+    biters : int
+        Bootstrap draws.
+    cband : bool
+        Simultaneous (sup-t) band; needs ``bstrap``.
+    alp : float
+        One minus the coverage.
+    random_state : int or numpy.random.Generator, optional
+        Seed of the bootstrap.
+    allow_unbalanced_panel : bool
+        Keep an unbalanced panel (repeated-cross-section estimators) instead of balancing it.
+    comparison_cohort_name : str, optional
+        Stacked comparisons (see above).
+
+    Returns
+    -------
+    ATTGTResult
+        ``table`` of ATT(g,t) with SEs and intervals, the Wald pre-test, influence functions and the
+        results protocol (``tidy()``, ``summary()``, ``plot()``, ``settings``).
     """
     if control_group not in ("nevertreated", "notyettreated"):
         raise ValueError("control_group must be 'nevertreated' or 'notyettreated'")

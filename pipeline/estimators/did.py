@@ -40,6 +40,7 @@ from scipy import stats
 
 from pipeline.calendar import yyyymm_to_index
 from pipeline.estimators.clusters import SharedPersonGraph, graph_meat, set_meat, shared_person_graph
+from pipeline.estimators.results import ResultMixin, fmt, new_axes, text_table, tidy_frame
 
 __all__ = [
     "DiDResult",
@@ -58,11 +59,13 @@ __all__ = [
 # Result container
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class DiDResult:
+class DiDResult(ResultMixin):
     """A scalar effect estimate with its inference and the descriptive means for the report table.
 
     ``mean_*`` are the matching-weighted group means of the person window means (NaN where the
     estimator has no pre period). ``ci`` is ``(lower, upper)`` at level ``1 - alpha``.
+    Results protocol (:mod:`pipeline.estimators.results`): ``tidy()``, ``summary()``, ``settings``,
+    ``plot()`` (the four group means).
     """
 
     estimator: str
@@ -89,6 +92,111 @@ class DiDResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    # -- results protocol ----------------------------------------------------------------------
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The choices that describe the estimator: name, outcome, windows, level, t df, convention."""
+        return {
+            "estimator": self.estimator,
+            "outcome": self.outcome,
+            "pre_window": self.pre_window,
+            "post_window": self.post_window,
+            "alpha": self.alpha,
+            "df": self.df,
+            "convention": self.convention,
+            **self.extra,
+        }
+
+    def tidy(self) -> pd.DataFrame:
+        """One-row broom table; ``term`` is the estimator name so that stacked tables stay readable.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, std_error, conf_low, conf_high, p_value, pre_lo, pre_hi, post_lo, post_hi,
+            n_treated, n_control, n_clusters`` (``pre_*`` NaN without a pre window).
+        """
+        pre = self.pre_window if self.pre_window is not None else (np.nan, np.nan)
+        return tidy_frame(
+            {
+                "term": self.estimator, "estimate": self.att, "std_error": self.se, "conf_low": self.ci[0],
+                "conf_high": self.ci[1], "p_value": self.p, "pre_lo": pre[0], "pre_hi": pre[1],
+                "post_lo": self.post_window[0], "post_hi": self.post_window[1], "n_treated": self.n_treated,
+                "n_control": self.n_control, "n_clusters": self.n_clusters,
+            },
+            ["pre_lo", "pre_hi", "post_lo", "post_hi", "n_treated", "n_control", "n_clusters"],
+        )
+
+    def summary(self, digits: int = 4) -> str:
+        """Text like R's coefficient print: estimate, SE, t, p and CI, then the group means.
+
+        Parameters
+        ----------
+        digits : int
+            Decimals of the printed numbers.
+
+        Returns
+        -------
+        str
+        """
+        title = {
+            "matched_did": "Matched difference-in-differences (2x2 on person window means)",
+            "naive_difference": "Naive post-period difference (treated - comparison)",
+            "twfe_did": "Two-way fixed effects difference-in-differences",
+            "placebo_did": "Placebo difference-in-differences (earlier reference date)",
+        }.get(self.estimator, self.estimator)
+        pre = "none" if self.pre_window is None else f"{self.pre_window[0]}..{self.pre_window[1]}"
+        lvl = f"{100 * (1 - self.alpha):g}%"
+        lines = [
+            title,
+            f"Outcome: {self.outcome}    pre window: {pre}    post window: "
+            f"{self.post_window[0]}..{self.post_window[1]} (event time)",
+            f"Persons: {self.n_treated} treated, {self.n_control} comparison ({self.n_dropped} dropped); "
+            f"clusters: {self.n_clusters}",
+            "",
+        ]
+        head = ["ATT", "Std. Error", "t value", "Pr(>|t|)", f"[{lvl} Conf.", "Interval]"]
+        body = [fmt(v, digits) for v in (self.att, self.se, self.t, self.p, self.ci[0], self.ci[1])]
+        lines += [text_table(head, [body]), ""]
+        if not np.isnan(self.mean_treated_post):
+            lines.append("Group means (matching-weighted means of person window means):")
+            periods = ("pre", "post") if self.pre_window is not None else ("post",)
+            rows = [[g, *(fmt(getattr(self, f"mean_{g}_{per}"), digits) for per in periods)]
+                    for g in ("treated", "control")]
+            lines += [text_table(["", *periods], rows, left_first=True), ""]
+        lines.append(self.convention)
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """The four group means: treated and comparison, pre and post, with the treated counterfactual.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = new_axes(ax, (5.0, 3.6))
+        x = [0.0, 1.0]
+        yt = [self.mean_treated_pre, self.mean_treated_post]
+        yc = [self.mean_control_pre, self.mean_control_post]
+        ax.plot(x, yt, marker="o", color="#c0392b", label="treated")
+        ax.plot(x, yc, marker="o", color="#2c7fb8", label="comparison")
+        if np.isfinite(yt[0]) and np.isfinite(yc[0]):
+            cf = yt[0] + (yc[1] - yc[0])
+            ax.plot(x, [yt[0], cf], linestyle="--", color="#c0392b", alpha=0.6,
+                    label="treated without effect (parallel trends)")
+        ax.set_xticks(x)
+        ax.set_xticklabels(["pre", "post"])
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_ylabel(self.outcome)
+        ax.set_title(f"{self.estimator}: ATT = {fmt(self.att)}")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
 
 
 # ----------------------------------------------------------------------------------------------
@@ -399,6 +507,29 @@ def matched_did(
 
     Persons with weight 0 (unmatched) or without a non-missing row in either window are dropped
     (``n_dropped``). Treatment, weight and cluster must be constant within person.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-period panel.
+    outcome, id_col, treat_col, event_time_col : str
+        Outcome, person id, treatment (0/1, constant within person) and event-time (int) columns.
+    weight_col : str or None
+        Matching weight (constant within person; 0 = unmatched); None weighs every person 1.
+    pre_window, post_window : tuple of int
+        Inclusive event-time windows ``(lo, hi)``.
+    cluster_col : str or list of str, optional
+        Cluster column(s); persons when omitted.
+    alpha : float
+        One minus the coverage of ``ci``.
+    graph_cols : tuple of str, optional
+        ``(matched set, person)`` columns for the shared-person variance.
+
+    Returns
+    -------
+    DiDResult
+        ``att, se, ci, t, p``, sample sizes, the four group means and the results protocol
+        (``tidy()``, ``summary()``, ``plot()``, ``settings``).
     """
     if cluster_col is not None and graph_cols is not None:
         raise ValueError("give cluster_col or graph_cols, not both")

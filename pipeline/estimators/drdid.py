@@ -85,6 +85,7 @@ from scipy.stats import norm
 
 from ._drdid import EstimationError, PanelContext, panel_att
 from .attgt import _design, _parse_xformla
+from .results import ResultMixin
 
 __all__ = ["DRDIDResult", "drdid", "ordid", "ipwdid", "EstimationError"]
 
@@ -125,7 +126,7 @@ _RULE = "-" * 66
 # result object
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class DRDIDResult:
+class DRDIDResult(ResultMixin):
     """Result of :func:`drdid`, :func:`ordid` or :func:`ipwdid`.
 
     ``att`` is the estimate; ``se = sd(influence) / sqrt(n)`` with R's ``sd`` (divisor ``n - 1``),
@@ -154,6 +155,15 @@ class DRDIDResult:
     @property
     def t_value(self) -> float:
         return self.att / self.se if self.se > 0 else math.nan
+
+    @property
+    def settings(self) -> dict:
+        """The choices that describe the estimator: DRDID function, covariates, level, the call."""
+        return {"estimator": self.est_method, "covariates": self.covariates, "alpha": self.alpha,
+                "call": self.call}
+
+    def _title(self) -> str:
+        return _LABELS[self.est_method][0].strip()
 
     def tidy(self) -> pd.DataFrame:
         """One-row table in the results protocol."""

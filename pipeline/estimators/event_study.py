@@ -49,12 +49,13 @@ from pipeline.estimators.did import (
     fit_indicator_design,
     matched_did,
 )
+from pipeline.estimators.results import ResultMixin, ci_plot, fmt, new_axes, text_table, tidy_frame
 
 __all__ = ["EventStudyResult", "PretrendTest", "event_study", "placebo_did", "pretrend_test"]
 
 
 @dataclass(frozen=True)
-class EventStudyResult:
+class EventStudyResult(ResultMixin):
     """Event-study estimates.
 
     ``table``: one row per event time in the window with columns ``event_time, estimate, se, ci_lower,
@@ -86,6 +87,105 @@ class EventStudyResult:
             for f in dataclasses.fields(self)
             if f.name not in ("table", "params", "cov")
         }
+
+    # -- results protocol ----------------------------------------------------------------------
+    @property
+    def settings(self) -> dict:
+        """The choices that describe the estimator: outcome, reference period, window, level, SEs."""
+        return {
+            "estimator": "event_study",
+            "outcome": self.outcome,
+            "ref_period": self.ref_period,
+            "window": self.window,
+            "alpha": self.alpha,
+            "df": self.df,
+            "se_convention": self.se_convention,
+            "convention": self.convention,
+        }
+
+    def tidy(self) -> pd.DataFrame:
+        """One broom row per event time of ``table`` (same order, the reference row included).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term ("e-12", "e+0", ...), estimate, std_error, conf_low, conf_high, p_value, event_time,
+            n_treated_obs, n_control_obs``; the reference row has estimate, std_error and CI 0 and p NaN,
+            event times without treated rows are NaN.
+        """
+        t = self.table
+        et = t["event_time"].to_numpy()
+        return tidy_frame(
+            {
+                "term": [f"e{int(e):+d}" for e in et], "estimate": t["estimate"].to_numpy(),
+                "std_error": t["se"].to_numpy(), "conf_low": t["ci_lower"].to_numpy(),
+                "conf_high": t["ci_upper"].to_numpy(), "p_value": t["p"].to_numpy(), "event_time": et,
+                "n_treated_obs": t["n_treated_obs"].to_numpy(), "n_control_obs": t["n_control_obs"].to_numpy(),
+            },
+            ["event_time", "n_treated_obs", "n_control_obs"],
+        )
+
+    def summary(self, digits: int = 4) -> str:
+        """Coefficient table by event time, as R did's ``summary(aggte(..., type = "dynamic"))``.
+
+        Parameters
+        ----------
+        digits : int
+            Decimals of the printed numbers.
+
+        Returns
+        -------
+        str
+        """
+        lvl = f"{100 * (1 - self.alpha):g}%"
+        lines = [
+            "Event study: treated x event-time coefficients with person and calendar-month fixed effects",
+            f"Outcome: {self.outcome}    reference period: e = {self.ref_period}    window: "
+            f"{self.window[0]}..{self.window[1]}",
+            f"Persons: {self.n_persons} ({self.n_treated} treated, {self.n_control} comparison); rows: "
+            f"{self.n_obs}; clusters: {self.n_clusters}; calendar months: {self.n_periods}",
+            f"Standard errors: {self.se_convention}; Student t with {self.df} df; pointwise intervals",
+            "",
+            "Dynamic Effects:",
+        ]
+        rows = []
+        for r in self.table.itertuples(index=False):
+            ref = bool(r.is_reference)
+            rows.append([
+                str(int(r.event_time)), fmt(r.estimate, digits), "" if ref else fmt(r.se, digits),
+                "" if ref else fmt(r.ci_lower, digits), "" if ref else fmt(r.ci_upper, digits),
+                "(reference)" if ref else fmt(r.p, digits),
+            ])
+        lines.append(text_table(["Event time", "Estimate", "Std. Error", f"[{lvl} Pointwise", "Conf. Int.]",
+                                 "Pr(>|t|)"], rows))
+        lines += ["", self.convention]
+        return "\n".join(lines)
+
+    def plot(self, ax=None):
+        """Estimates and pointwise intervals against event time (pre red, post blue; R ``ggdid`` colours).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = new_axes(ax, (7.0, 3.8))
+        t = self.table
+        pre = t["event_time"].to_numpy() < 0
+        for m, colour, label in ((pre, "#d95f02", "pre"), (~pre, "#1b9e77", "post")):
+            d = t.loc[m]
+            ci_plot(ax, d["event_time"], d["estimate"], d["ci_lower"], d["ci_upper"], color=colour, label=label)
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.axvline(self.ref_period + 0.5, color="grey", linestyle=":", linewidth=0.8)
+        ax.set_xlabel("event time")
+        ax.set_ylabel(f"effect on {self.outcome}")
+        ax.set_title(f"Event study (reference e = {self.ref_period})")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
 
 
 @dataclass(frozen=True)
@@ -134,6 +234,37 @@ def event_study(
     Raises if no treated row is at ``ref_period``. ``graph_cols = (matched set, person)`` instead of
     ``cluster_col`` gives the shared-person variance (:func:`pipeline.estimators.clusters.shared_person_graph`;
     ``engine="sparse"`` only).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-month panel.
+    outcome, id_col, time_col, event_time_col, treat_col : str
+        Outcome, person id, calendar month (YYYYMM), event time (int) and treatment (0/1) columns.
+    weight_col : str or None
+        Matching weight (WLS weight; 0 = unmatched, dropped); None for no weights.
+    ref_period : int
+        Omitted event time (its coefficient is 0).
+    window : tuple of int
+        Inclusive event-time window ``(lo, hi)``; rows outside are dropped.
+    cluster_col : str, optional
+        Cluster column; persons when omitted.
+    low_memory : bool
+        PanelOLS's iterative demeaning (``engine="linearmodels"``).
+    alpha : float
+        One minus the coverage of the pointwise intervals.
+    se_convention : {"crv1", "linearmodels"}
+        Small-sample factor of the clustered SEs.
+    engine : {"linearmodels", "sparse"}
+        Fitting engine (same numbers).
+    graph_cols : tuple of str, optional
+        ``(matched set, person)`` columns for the shared-person variance.
+
+    Returns
+    -------
+    EventStudyResult
+        ``table`` by event time, ``params``/``cov`` of the coefficients, sample sizes and the results
+        protocol (``tidy()``, ``summary()``, ``plot()``, ``settings``).
     """
     if cluster_col is not None and graph_cols is not None:
         raise ValueError("give cluster_col or graph_cols, not both")

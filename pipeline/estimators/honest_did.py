@@ -94,6 +94,8 @@ import pandas as pd
 from scipy import linalg, optimize, special, stats
 from threadpoolctl import threadpool_limits
 
+from pipeline.estimators.results import ResultMixin
+
 __all__ = [
     "FLCIResult",
     "SensitivityResult",
@@ -103,6 +105,8 @@ __all__ = [
     "sensitivity_analysis",
     "sensitivity_results",
     "sensitivity_results_relative_magnitudes",
+    "tidy_sensitivity",
+    "plot_sensitivity",
 ]
 
 ArrayLike = Sequence[float] | np.ndarray
@@ -1079,7 +1083,7 @@ def breakdown_value(results_df: pd.DataFrame, param_col: str | None = None) -> f
 # results object
 # ----------------------------------------------------------------------------------------------------
 @dataclass
-class SensitivityResult:
+class SensitivityResult(ResultMixin):
     """Robust CIs over ``M``/``Mbar`` together with the original CI (R: the inputs of
     createSensitivityPlot / createSensitivityPlot_relativeMagnitudes).
 
@@ -1107,6 +1111,22 @@ class SensitivityResult:
     @property
     def param_col(self) -> str:
         return "Mbar" if "Mbar" in self.robust.columns else "M"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The choices that describe the analysis: restriction (Delta), method, level, grid, ``l_vec``."""
+        p = self.param_col
+        r = self.robust
+        return {
+            "estimator": "honest_did",
+            "term": self.term,
+            "restriction": self.meta.get("restriction", "RM" if p == "Mbar" else "SD"),
+            "Delta": str(r["Delta"].iloc[0]) if len(r) else None,
+            "method": str(r["method"].iloc[0]) if len(r) else None,
+            "alpha": self.alpha,
+            p: tuple(float(v) for v in r[p]),
+            **{k: v for k, v in self.meta.items() if k != "restriction"},
+        }
 
     def breakdown(self) -> float | None:
         """See :func:`breakdown_value`."""
@@ -1188,6 +1208,61 @@ class SensitivityResult:
         ax.set_xlabel(r"$\bar{M}$" if p == "Mbar" else "M")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
         return ax
+
+
+def _as_result(robust: pd.DataFrame, original: pd.DataFrame | None, estimate: float, term: str,
+               alpha: float) -> SensitivityResult:
+    orig = original if original is not None else pd.DataFrame(
+        {"lb": [np.nan], "ub": [np.nan], "method": ["Original"], "Delta": [None]})
+    return SensitivityResult(robust, orig, float(estimate), term, alpha)
+
+
+def tidy_sensitivity(
+    robust: pd.DataFrame,
+    original: pd.DataFrame | None = None,
+    estimate: float = np.nan,
+    term: str = "theta",
+) -> pd.DataFrame:
+    """:meth:`SensitivityResult.tidy` for the DataFrames of :func:`sensitivity_results` /
+    :func:`sensitivity_results_relative_magnitudes` (and optionally :func:`original_cs`).
+
+    Parameters
+    ----------
+    robust : pandas.DataFrame
+        Robust confidence sets (columns ``lb, ub, method, Delta, M|Mbar``).
+    original : pandas.DataFrame, optional
+        The conventional CI; when omitted the table has no ``"Original"`` row.
+    estimate : float
+        Point estimate ``l_vec' betahat_post`` (NaN when unknown).
+    term : str
+        Label of the parameter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``term, estimate, conf_low, conf_high, <M|Mbar>, method, Delta``.
+    """
+    tab = _as_result(robust, original, estimate, term, 0.05).tidy()
+    return tab if original is not None else tab.iloc[1:].reset_index(drop=True)
+
+
+def plot_sensitivity(robust: pd.DataFrame, original: pd.DataFrame | None = None, ax=None):
+    """:meth:`SensitivityResult.plot` for the DataFrames of the ``sensitivity_results*`` functions.
+
+    Parameters
+    ----------
+    robust : pandas.DataFrame
+        Robust confidence sets (columns ``lb, ub, method, Delta, M|Mbar``).
+    original : pandas.DataFrame, optional
+        The conventional CI (:func:`original_cs`), drawn at the left when given.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    return _as_result(robust, original, np.nan, "theta", 0.05).plot(ax=ax)
 
 
 def sensitivity_analysis(

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.estimators.did import DiDResult, matched_did, person_changes
+from pipeline.estimators.results import ResultMixin, fmt, text_table, tidy_frame
 
 __all__ = ["WildBootstrapResult", "matched_did_wild_bootstrap", "wild_cluster_bootstrap", "bootstrap_weights"]
 
@@ -48,8 +49,11 @@ _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt
 
 
 @dataclass(frozen=True)
-class WildBootstrapResult:
-    """Result of :func:`wild_cluster_bootstrap`. ``se`` is the analytic CR1 SE; ``t_star`` only when asked."""
+class WildBootstrapResult(ResultMixin):
+    """Result of :func:`wild_cluster_bootstrap`. ``se`` is the analytic CR1 SE; ``t_star`` only when asked.
+
+    Results protocol (:mod:`pipeline.estimators.results`): ``tidy()``, ``summary()``, ``settings``.
+    """
 
     param: str
     estimate: float
@@ -71,6 +75,69 @@ class WildBootstrapResult:
     t_star: np.ndarray | None = None
     draws: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    # -- results protocol ----------------------------------------------------------------------
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The choices that describe the bootstrap: null, weights, draws, WCR/WCU, p value and CI method."""
+        return {
+            "estimator": "wild_cluster_bootstrap",
+            "param": self.param,
+            "null": self.null,
+            "alpha": self.alpha,
+            "n_boot": self.n_boot,
+            "weight_type": self.weight_type,
+            "full_enumeration": self.full_enumeration,
+            "impose_null": self.impose_null,
+            "p_value_type": self.p_value_type,
+            "ci_method": self.ci_method,
+            "convention": self.convention,
+        }
+
+    def tidy(self) -> pd.DataFrame:
+        """One broom row: the coefficient, its analytic CR1 SE, bootstrap p value and interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, std_error, conf_low, conf_high, p_value, n_obs, n_clusters, n_boot``.
+        """
+        return tidy_frame(
+            {
+                "term": self.param, "estimate": self.estimate, "std_error": self.se, "conf_low": self.ci[0],
+                "conf_high": self.ci[1], "p_value": self.p_value, "n_obs": self.n_obs,
+                "n_clusters": self.n_clusters, "n_boot": self.n_boot,
+            },
+            ["n_obs", "n_clusters", "n_boot"],
+        )
+
+    def summary(self, digits: int = 4) -> str:
+        """Text in the spirit of Stata/R ``boottest``: estimate, t, bootstrap p value and interval.
+
+        Parameters
+        ----------
+        digits : int
+            Decimals of the printed numbers.
+
+        Returns
+        -------
+        str
+        """
+        kind = "WCR (null imposed)" if self.impose_null else "WCU (null not imposed)"
+        draws = (f"all {self.n_boot} sign vectors enumerated" if self.full_enumeration
+                 else f"{self.n_boot} draws")
+        lvl = f"{100 * (1 - self.alpha):g}%"
+        lines = [
+            f"Wild cluster bootstrap-t: {kind}, {self.weight_type} weights, {draws}",
+            f"Observations: {self.n_obs}; clusters: {self.n_clusters}",
+            f"H0: {self.param} = {fmt(self.null, digits)}; p value {self.p_value_type}; CI by {self.ci_method}",
+            "",
+            text_table(["Estimate", "Std. Error (CR1)", "t value", "Boot. p value", f"[{lvl} Conf.", "Interval]"],
+                       [[fmt(v, digits) for v in (self.estimate, self.se, self.t, self.p_value, *self.ci)]]),
+        ]
+        if self.convention:
+            lines += ["", self.convention]
+        return "\n".join(lines)
 
 
 def bootstrap_weights(

@@ -7,18 +7,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipeline.estimators.results import ResultMixin, fmt, new_axes, text_table, tidy_frame
+
 from .balance import BALANCE_NOTES, balance_table, ess
 from .design import balance_design
 from .distance import PropensityFit
 
 
 @dataclass
-class MatchResult:
+class MatchResult(ResultMixin):
     """Outcome of a matching run (estimand: ATT).
 
     Arrays are aligned with the rows of ``data`` (positional). ``match_matrix`` has one
     row per treated unit (data order) and ``ratio`` columns of control row positions
     (-1 = no match); it is None for exact and CEM matching.
+    Results protocol (:mod:`pipeline.estimators.results`): ``tidy()`` (balance per covariate),
+    ``summary()`` (MatchIt's ``summary(m)``), ``plot()`` (Love plot on an Axes).
     """
 
     data: pd.DataFrame
@@ -151,3 +155,116 @@ class MatchResult:
         from .plots import overlap_plot
 
         return overlap_plot(self, **kwargs)
+
+    # ---------------------------------------------------------------- results protocol
+    #: balance columns after the broom columns in ``tidy()``
+    TIDY_EXTRA = ("smd_all", "mean_treated", "mean_control", "var_ratio", "ecdf_mean", "ecdf_max",
+                  "n_treated", "n_control", "n_treated_all", "n_control_all")
+
+    def tidy(self) -> pd.DataFrame:
+        """Balance per covariate (distance first) in the broom layout.
+
+        ``estimate`` is the standardised mean difference in the matched sample (a balance statistic,
+        not an effect): ``std_error``, ``conf_low``, ``conf_high`` and ``p_value`` do not apply and are
+        NaN. The balance columns are those of :meth:`balance` for the matched sample, with ``smd_all``
+        the SMD before matching; the counts are the matched and all units per group (:attr:`counts`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, std_error, conf_low, conf_high, p_value, smd_all, mean_treated,
+            mean_control, var_ratio, ecdf_mean, ecdf_max, n_treated, n_control, n_treated_all,
+            n_control_all``.
+        """
+        bal = self.balance()
+        before = bal.loc[bal["sample"] == "unmatched"].set_index("covariate")
+        after = bal.loc[bal["sample"] == "matched"].set_index("covariate")
+        after = after.reindex(before.index)
+        c = self.counts
+        nan = np.full(len(after), np.nan)
+        cols = {"term": list(after.index), "estimate": after["smd"].to_numpy(float), "std_error": nan,
+                "conf_low": nan, "conf_high": nan, "p_value": nan,
+                "smd_all": before["smd"].to_numpy(float)}
+        for k in ("mean_treated", "mean_control", "var_ratio", "ecdf_mean", "ecdf_max"):
+            cols[k] = after[k].to_numpy(float)
+        n = len(after)
+        cols.update(n_treated=np.full(n, int(c.loc["matched", "treated"])),
+                    n_control=np.full(n, int(c.loc["matched", "control"])),
+                    n_treated_all=np.full(n, int(c.loc["all", "treated"])),
+                    n_control_all=np.full(n, int(c.loc["all", "control"])))
+        return tidy_frame(cols, self.TIDY_EXTRA)
+
+    def summary(self, digits: int = 4) -> str:
+        """Text laid out like MatchIt's ``summary(m)``: balance for all and matched data, sample sizes.
+
+        Parameters
+        ----------
+        digits : int
+            Decimals of the printed numbers.
+
+        Returns
+        -------
+        str
+        """
+        bal = self.balance()
+        lines = [f"Matching ({self._method_label()}); estimand ATT", ""]
+        heads = ["Means Treated", "Means Control", "Std. Mean Diff.", "Var. Ratio", "eCDF Mean", "eCDF Max"]
+        keys = ["mean_treated", "mean_control", "smd", "var_ratio", "ecdf_mean", "ecdf_max"]
+        for sample, title in (("unmatched", "All Data"), ("matched", "Matched Data")):
+            d = bal.loc[bal["sample"] == sample]
+            h, k = list(heads), list(keys)
+            if sample == "matched" and d["std_pair_dist"].notna().any():
+                h.append("Std. Pair Dist.")
+                k.append("std_pair_dist")
+            rows = [[str(r["covariate"]), *(fmt(r[c], digits) if pd.notna(r[c]) else "." for c in k)]
+                    for _, r in d.iterrows()]
+            lines += [f"Summary of Balance for {title}:", text_table(["", *h], rows, indent=0, left_first=True), ""]
+        c = self.counts
+        size_rows = [["All", *(str(int(c.loc["all", g])) for g in ("control", "treated"))]]
+        ess_differs = any(abs(float(c.loc["matched_ess", g]) - float(c.loc["matched", g])) > 1e-9
+                          for g in ("control", "treated"))
+        if ess_differs:
+            size_rows.append(["Matched (ESS)", *(fmt(c.loc["matched_ess", g], 2) for g in ("control", "treated"))])
+        for label, key in (("Matched", "matched"), ("Unmatched", "unmatched"), ("Discarded", "discarded")):
+            size_rows.append([label, *(str(int(c.loc[key, g])) for g in ("control", "treated"))])
+        lines += ["Sample Sizes:", text_table(["", "Control", "Treated"], size_rows, indent=0, left_first=True)]
+        return "\n".join(lines)
+
+    def _method_label(self) -> str:
+        s = self.settings
+        if self.method == "nearest":
+            dist = {"glm": f"propensity score (glm, {s.get('link')} link)", "mahalanobis": "Mahalanobis distance",
+                    "user": "user-supplied score"}.get(s.get("distance"), str(s.get("distance")))
+            if s.get("mahvars"):
+                dist = f"Mahalanobis distance of {', '.join(s['mahvars'])} (score caliper)"
+            return (f"nearest neighbour on {dist}, ratio {s.get('ratio', 1)}, "
+                    f"{'with' if s.get('replace') else 'without'} replacement")
+        return {"exact": "exact", "cem": "coarsened exact (CEM)"}.get(self.method, self.method)
+
+    def plot(self, ax=None, threshold: float = 0.1):
+        """Love plot of absolute standardised mean differences, all vs matched data, on one Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure when omitted (no pyplot state).
+        threshold : float
+            Position of the dashed reference line.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        tab = self.tidy()
+        n = len(tab)
+        ax = new_axes(ax, (6.0, 1.2 + 0.32 * n))
+        y = np.arange(n)[::-1]
+        ax.scatter(tab["smd_all"].abs(), y, facecolors="white", edgecolors="tab:red", label="all", zorder=3)
+        ax.scatter(tab["estimate"].abs(), y, color="tab:blue", label="matched", zorder=3)
+        ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_yticks(y)
+        ax.set_yticklabels(tab["term"].tolist())
+        ax.set_xlabel("Absolute standardised mean difference")
+        ax.set_title("Covariate balance")
+        ax.legend(loc="lower right", frameon=False)
+        return ax
