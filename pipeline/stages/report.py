@@ -30,7 +30,7 @@ from pipeline.disclosure.audit import check_file, sha256, sidecar_path
 from pipeline.disclosure.engine import DisclosureError as EngineDisclosureError
 from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.disclosure.protect import headline_candidates, protect_inputs, protect_report_inputs
-from pipeline.report import figures, labels, tables, text
+from pipeline.report import captions, figures, labels, tables, text
 from pipeline.report.render import render_pdf
 
 CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity",
@@ -100,13 +100,13 @@ def _es_estimator(d: pd.DataFrame) -> str:
 def build_figures(prot: dict, fig_dir: Path, lang: str, policy: DisclosurePolicy,
                   subgroups: list[str]) -> dict[str, dict]:
     """Write all figures of a study; returns name -> {path (from the study folder), caption, alt}."""
-    da = lang == "da"
     units = _units(prot["effects"])
     out: dict[str, dict] = {}
 
-    def save(fig, name, kind, points, caption, alt):
+    def save(fig, name, kind, points, text):
         if not points:
             return
+        caption, alt = text
         figures.save_figure(fig, fig_dir, name, kind, points, policy, caption)
         out[name] = {"path": f"/figures/{name}.svg", "caption": caption, "alt": alt}
 
@@ -115,63 +115,26 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, policy: DisclosurePolicy
         for (oc, sg), d in es[es["subgroup"].isin(subgroups)].groupby(["outcome", "subgroup"], sort=False):
             est = _es_estimator(d)
             d = d[d["estimator"] == est]
-            unit = units.get(oc, "share")
-            fig, pts = figures.event_study_figure(d, unit, lang, policy)
-            what = labels.outcome(oc, lang)
-            who = labels.subgroup(sg, lang)
-            cap = (f"Effekt på {labels.lc(what)} måned for måned i forhold til start – {labels.lc(who)}. "
-                   f"Metode: {labels.lc(labels.estimator(est, lang))}" if da else
-                   f"Effect on {labels.lc(what)} by month relative to the start – {labels.lc(who)}. "
-                   f"Method: {labels.lc(labels.estimator(est, lang))}")
-            alt = (f"Event study-figur: estimeret effekt på {labels.lc(what)} for hver måned fra 36 måneder før til 36 "
-                   f"måneder efter start med konfidensintervaller." if da else
-                   f"Event-study chart: estimated effect on {labels.lc(what)} for each month from 36 months before to 36 "
-                   f"months after the start, with confidence intervals.")
-            save(fig, f"event_study_{oc}_{sg}", "event_study", pts, cap, alt)
+            fig, pts = figures.event_study_figure(d, units.get(oc, "share"), lang, policy)
+            save(fig, f"event_study_{oc}_{sg}", "event_study", pts, captions.figure_text("event_study", lang, oc, sg, est))
     means = prot.get("means")
     if means is not None and not means.empty:
         for (oc, sg), d in means[means["subgroup"].isin(subgroups)].groupby(["outcome", "subgroup"], sort=False):
-            unit = units.get(oc, "share")
-            fig, pts = figures.means_figure(d, unit, lang, policy)
-            what = labels.outcome(oc, lang)
-            who = labels.subgroup(sg, lang)
-            cap = (f"{what} i indsatsgruppen og den matchede sammenligningsgruppe, måned for måned – {labels.lc(who)}"
-                   if da else f"{what} in the programme group and the matched comparison group, by month – {labels.lc(who)}")
-            alt = (f"Linjediagram: {labels.lc(what)} for indsatsgruppen og sammenligningsgruppen fra 36 måneder før til 36 "
-                   f"måneder efter start." if da else
-                   f"Line chart: {labels.lc(what)} for the programme and comparison groups from 36 months before to 36 "
-                   f"months after the start.")
-            save(fig, f"means_{oc}_{sg}", "means", pts, cap, alt)
+            fig, pts = figures.means_figure(d, units.get(oc, "share"), lang, policy)
+            save(fig, f"means_{oc}_{sg}", "means", pts, captions.figure_text("means", lang, oc, sg))
     sens, head = prot.get("sensitivity"), prot.get("headline") or {}
     if sens is not None and not sens.empty and not head.get("suppressed"):
         unit = units.get(head.get("outcome"), "share")
         fig, pts = figures.sensitivity_figure(sens, unit, lang, head.get("n_treated"), policy)
-        save(fig, "sensitivity", "sensitivity", pts,
-             "Følsomhed for antagelsen om parallelle forløb (Rambachan & Roth): hovedresultatets 95 %-interval, når "
-             "forløbene efter start må afvige op til M̄ gange den største ændring før start" if da else
-             "Sensitivity to the parallel-trends assumption (Rambachan & Roth): the main result's 95% interval when "
-             "the trends after the start may depart by up to M̄ times the largest change before the start",
-             "Lodrette intervaller for hovedresultatet for stigende værdier af M̄; det grå interval til venstre er "
-             "det oprindelige." if da else
-             "Vertical intervals for the main result for increasing values of M̄; the grey interval at the left is the "
-             "original one.")
+        save(fig, "sensitivity", "sensitivity", pts, captions.figure_text("sensitivity", lang))
     bal = prot.get("balance")
     if bal is not None and not bal.empty:
         fig, pts = figures.love_plot(bal, lang, policy)
-        save(fig, "love_plot", "love_plot", pts,
-             "Balance før og efter matchning: absolut standardiseret forskel pr. baggrundsvariabel" if da else
-             "Balance before and after matching: absolute standardised difference by covariate",
-             "Prikdiagram over standardiserede forskelle før og efter matchning." if da else
-             "Dot chart of standardised differences before and after matching.")
+        save(fig, "love_plot", "love_plot", pts, captions.figure_text("love_plot", lang))
     ov = prot.get("overlap")
     if ov is not None and not ov.empty:
         fig, pts = figures.overlap_figure(ov, lang, policy)
-        save(fig, "overlap", "overlap", pts,
-             "Fordeling af propensity score i indsatsgruppen (over aksen) og sammenligningsgruppen (under aksen)" if da
-             else "Distribution of the propensity score in the programme group (above the axis) and the comparison "
-                  "group (below)",
-             "Spejlvendt histogram af propensity score for de to grupper." if da else
-             "Mirrored histogram of the propensity score for the two groups.")
+        save(fig, "overlap", "overlap", pts, captions.figure_text("overlap", lang))
     return out
 
 
@@ -181,35 +144,31 @@ def build_tables(inputs: dict, prot: dict, lang: str, policy: DisclosurePolicy) 
     h = prot["headline"]
     main = tables.main_estimator(eff_p, h)
     hsub = h.get("subgroup", "all")
-    da = lang == "da"
     out: dict[str, tables.Table] = {}
     meta = inputs.get("meta", {})
     out["headline"] = tables.headline_table(
         h, lang, policy, row_label=labels.outcome(h.get("outcome"), lang)
         + ("" if hsub == "all" else f" ({labels.lc(labels.subgroup(hsub, lang))})"))
     out["effects"] = tables.effects_table(eff_p, lang, policy, mask, name="effects",
-                                          caption="Alle estimerede effekter" if da else "All estimated effects")
+                                          caption=captions.table_caption("effects", lang))
     subs_main = list(dict.fromkeys(["all", hsub]))
     idx = tables.main_rows(eff_p, main, subs_main)
     one_method = eff_p.loc[idx, "estimator"].nunique() == 1
     out["effects_main"] = tables.effects_table(
         eff_p.loc[idx], lang, policy, mask.loc[idx], name="effects_main",
-        caption=("Effekter på alle udfald" + (f" ({labels.lc(labels.estimator(main, lang))})" if one_method else "")
-                 if da else
-                 "Effects on all outcomes" + (f" ({labels.lc(labels.estimator(main, lang))})" if one_method else "")),
+        caption=captions.table_caption("effects_main", lang, main if one_method else None),
         show_estimator=None if not one_method else False)
     sub_names = []
     if ((eff_p["estimator"] == main) & ~eff_p["subgroup"].isin(subs_main)).any():
         out["effects_subgroups"] = tables.effects_table(
             eff_p, lang, policy, mask, estimators=[main], name="effects_subgroups",
-            caption=(f"Effekter for delgrupper ({labels.lc(labels.estimator(main, lang))})" if da else
-                     f"Effects by subgroup ({labels.lc(labels.estimator(main, lang))})"), show_estimator=False)
+            caption=captions.table_caption("effects_subgroups", lang, main), show_estimator=False)
         sub_names.append("effects_subgroups")
     sub_all = eff_p[eff_p["subgroup"] == "all"]
     if sub_all["estimator"].nunique() > 1:
         out["effects_estimators"] = tables.effects_table(
             eff_p, lang, policy, mask, subgroups=["all"], name="effects_estimators", first_estimator=main,
-            caption="Effekter efter metode (alle i målgruppen)" if da else "Effects by method (whole target group)",
+            caption=captions.table_caption("effects_estimators", lang),
             show_estimator=True, show_subgroup=False)
     if "balance" in prot:
         out["balance"] = tables.balance_table(prot["balance"], lang, policy,
