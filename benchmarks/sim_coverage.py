@@ -74,7 +74,7 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
     demo = demographic_covariates(cohorts, out.bef, out.uddannelse, set(countries.loc[countries.western == 1, "OPR_LAND"]),
                                   code_list("education_levels"))
     coh = (cohorts.merge(demo, on=["PNR", "ref_month"])
-                  .merge(history_covariates(cohorts, panel), on=["PNR", "ref_month"], how="left"))
+                  .merge(history_covariates(cohorts, panel, int(st["pre_months"])), on=["PNR", "ref_month"], how="left"))
     coh["benefit_type"] = coh["benefit_type"].fillna("none")
     mcfg = p["matching"]
     data, _ = matching_data(coh, mcfg)

@@ -236,9 +236,9 @@ class Study(_Model):
     reference_months: list[YYYYMM] | None = None       # re-draw dates; default: the distinct start months
     target_group: TargetGroup
     comparison: Literal["deprived_without_programme", "national_pool"] = "deprived_without_programme"
-    pre_months: int | None = Field(None, gt=0)
-    follow_up_months: int = Field(36, gt=0)
-    outcome_window: Literal["yearly", "monthly"] | None = None
+    # months of register history before each baseline month that the matching covariates describe (the
+    # covariates count months in the last 12 and the last pre_months months, and years with activation in them)
+    pre_months: int = Field(36, ge=12, multiple_of=12)
     estimation: StudyEstimation | None = None
     headline: Headline
     secondary: list[Secondary] = []
@@ -542,6 +542,21 @@ def _study_windows(p: Params, name: str, st: Study, out: _Problems) -> dict:
     return est
 
 
+def _covariate_problems(p: Params, name: str, st: Study, out: _Problems) -> None:
+    """Every matching covariate must be a column the cohorts stage builds for this study (the history
+    covariates are named after the study's ``pre_months``)."""
+    from pipeline.cohorts.build import DEMOGRAPHIC_COVARIATES, history_covariate_names
+
+    built = set(DEMOGRAPHIC_COVARIATES) | set(history_covariate_names(st.pre_months))
+    if p.matching.age_bands:
+        built.add("age_group")
+    for i, cov in enumerate(p.matching.covariates):
+        if cov not in built:
+            hint = _did_you_mean(cov, sorted(built))
+            out.add(("matching", "covariates", i), f"not a covariate of study {name!r} (pre_months {st.pre_months})"
+                    + hint, cov)
+
+
 def _cross_problems(p: Params, out: _Problems) -> None:
     synthetic = p.data.source == "synthetic"
     if synthetic and p.synth is None:
@@ -592,6 +607,7 @@ def _cross_problems(p: Params, out: _Problems) -> None:
             if sec.subgroup not in subgroups:
                 out.add(base + ("secondary", i, "subgroup"), f"not reported: add it to estimation.subgroups.{name}",
                         sec.subgroup)
+        _covariate_problems(p, name, st, out)
     exact = set(p.matching.exact or [])
     for name, sgs in p.estimation.subgroups.items():
         missing = sorted({SUBGROUP_COLUMNS[s] for s in sgs if s in SUBGROUP_COLUMNS} - exact)

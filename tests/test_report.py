@@ -30,13 +30,13 @@ FALLBACK_STUDIES = {
                         "title_en": "Outreach employment services in Copenhagen",
                         "programme_areas": {1: 200903, 2: 200903, 3: 200903, 4: 200903, 5: 200903, 6: 200903},
                         "programme_end": 201412, "target_group": "aktivitetsparat_30plus",
-                        "comparison": "deprived_without_programme", "pre_months": 36, "follow_up_months": 36,
+                        "comparison": "deprived_without_programme", "pre_months": 36,
                         "headline": {"outcome": "subsidised_or_internship", "measure": "yearly_share", "subgroup": "all"}},
     "jobgaranti_2017": {"title_da": "Job- og uddannelsesgaranti i udsatte boligområder",
                         "title_en": "Job and education guarantee in deprived housing areas",
                         "programme_areas": {8: 201704, 32: 201706, 19: 201709, 22: 201801, 25: 201803},
                         "programme_end": 202012, "target_group": "long_term_benefits",
-                        "comparison": "deprived_without_programme", "pre_months": 36, "follow_up_months": 36,
+                        "comparison": "deprived_without_programme", "pre_months": 36,
                         "headline": {"outcome": "employed", "measure": "share_at_month", "month": 36,
                                      "subgroup": "ltu_nonwestern"}},
 }
@@ -320,7 +320,7 @@ def test_english_report(english):
 def test_non_significant_headline_is_not_called_an_effect():
     h = {**headline("copenhagen_2015"), "effect": 0.004, "ci_lower": -0.005, "ci_upper": 0.013,
          "comparison_share": 0.119, "p_value": 0.38, "extra_persons": 8.1}
-    sp = {"follow_up_months": 36, "target_group": "aktivitetsparat_30plus", "headline": {"measure": "yearly_share"}}
+    sp = {"target_group": "aktivitetsparat_30plus", "headline": {"measure": "yearly_share"}}
     words = text.numbers_in_text({"blocks": [text.P(p) for p in text.headline_paragraphs(h, sp, "da")], "appendix": []})
     assert "ikke statistisk signifikant" in words and "øgede" not in words and "flere personer" not in words
     assert "kan ikke udelukke" in words

@@ -280,13 +280,24 @@ def check_design(study: str, st: dict, tg_cfg: dict, n: dict, n_refs: int, prog_
                           f"target-group rule {kind!r}; change studies.{study}.comparison or studies.{study}.target_group")
 
 
-def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
-    """Benefit, employment and activation history in the 12 and 36 months before each baseline month
+# covariates demographic_covariates builds (plus the benefit type in the month before the reference date)
+DEMOGRAPHIC_COVARIATES = ("age", "woman", "origin", "nonwestern", "education_level", "kom_type", "benefit_type")
+
+
+def history_covariate_names(months: int = 36) -> tuple[str, ...]:
+    """Names of the history covariates over the last 12 and the last ``months`` months (see :func:`history_covariates`)."""
+    return ("benefit_months_12", f"benefit_months_{months}", "employed_months_12", f"employed_months_{months}",
+            f"activation_months_{months}", "paid_hours_12", f"activation_years_{months // 12}")
+
+
+def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame, months: int = 36) -> pd.DataFrame:
+    """Benefit, employment and activation history in the 12 and ``months`` (params ``pre_months``, a multiple of 12)
+    months before each baseline month
     (the reference date, or the programme start when the target group is re-drawn later: ``baseline_month``),
     and the benefit type in the month before the reference date.
 
     ``panel``: person-month rows (PNR, month, benefit_weeks, weeks_in_month, paid_hours, employed,
-    subsidised_job, internship, self_supporting, category) covering at least the 36 months before the
+    subsidised_job, internship, self_supporting, category) covering at least the ``months`` months before the
     baseline months and the month before each reference date. Censored months count as not on benefits /
     not employed.
     """
@@ -299,7 +310,9 @@ def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFra
     rel_ref = month - yyyymm_to_index(p["ref_month"].to_numpy())
     last = p.loc[rel_ref == -1, ["PNR", "ref_month", "category"]].rename(columns={"category": "benefit_type"})
     p = p.assign(rel=month - yyyymm_to_index(p["baseline_month"].to_numpy()))
-    p = p[(p["rel"] >= -36) & (p["rel"] <= -1)]
+    if months < 12 or months % 12:
+        raise ValueError(f"history_covariates: months must be a positive multiple of 12; got {months}")
+    p = p[(p["rel"] >= -months) & (p["rel"] <= -1)]
     on_benefit = (p["benefit_weeks"].fillna(0).to_numpy() > 0)
     emp = p["employed"].fillna(0).to_numpy().astype(float)
     act = (p["subsidised_job"].fillna(0).to_numpy() + p["internship"].fillna(0).to_numpy() > 0)
@@ -307,21 +320,20 @@ def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFra
     last12 = p["rel"].to_numpy() >= -12
     feats = pd.DataFrame({
         "PNR": p["PNR"].to_numpy(), "ref_month": p["ref_month"].to_numpy(),
-        "benefit_months_12": on_benefit & last12, "benefit_months_36": on_benefit,
-        "employed_months_12": emp * last12, "employed_months_36": emp,
-        "activation_months_36": act, "paid_hours_12": hours * last12,
+        "benefit_months_12": on_benefit & last12, f"benefit_months_{months}": on_benefit,
+        "employed_months_12": emp * last12, f"employed_months_{months}": emp,
+        f"activation_months_{months}": act, "paid_hours_12": hours * last12,
     })
     out = feats.groupby(["PNR", "ref_month"], sort=False).sum().reset_index()
-    # the yearly measure's baseline: in how many of the three 12-month years before the baseline month the
-    # person had at least one month in løntilskud or virksomhedspraktik (0-3; the pre-period value of the
-    # yearly DiD, so matching on it balances the DiD's pre period)
+    # the yearly measure's baseline: in how many of the 12-month years before the baseline month (three with
+    # months = 36) the person had at least one month in løntilskud or virksomhedspraktik (0-3; the pre-period
+    # value of the yearly DiD, so matching on it balances the DiD's pre period)
     year = (-p["rel"].to_numpy() - 1) // 12
     any_act = (pd.DataFrame({"PNR": p["PNR"].to_numpy(), "ref_month": p["ref_month"].to_numpy(), "year": year, "act": act})
                .groupby(["PNR", "ref_month", "year"], sort=False)["act"].max().groupby(level=[0, 1], sort=False).sum())
-    out = out.merge(any_act.rename("activation_years_3").reset_index(), on=["PNR", "ref_month"], how="left")
+    out = out.merge(any_act.rename(f"activation_years_{months // 12}").reset_index(), on=["PNR", "ref_month"], how="left")
     out = out.merge(last, on=["PNR", "ref_month"], how="left")
-    for c in ("benefit_months_12", "benefit_months_36", "employed_months_12", "employed_months_36", "activation_months_36",
-              "activation_years_3"):
+    for c in (n for n in history_covariate_names(months) if n != "paid_hours_12"):
         out[c] = out[c].astype(np.int16)
     out["paid_hours_12"] = out["paid_hours_12"].round(2).astype(np.float32)
     return out

@@ -10,18 +10,20 @@ FIXED_FIGURES = ("sensitivity", "love_plot", "overlap")   # figures whose captio
 
 
 def figure_text(kind: str, lang: str, outcome: str | None = None, subgroup: str | None = None,
-                estimator: str | None = None) -> tuple[str, str]:
-    """(caption, alt text) of a figure of ``kind`` (event_study, means, or one of :data:`FIXED_FIGURES`)."""
+                estimator: str | None = None, window: tuple[int, int] = (-36, 36)) -> tuple[str, str]:
+    """(caption, alt text) of a figure of ``kind`` (event_study, means, or one of :data:`FIXED_FIGURES`);
+    ``window``: the event months the figure shows (first, last), named in the alt text."""
     if kind in FIXED_FIGURES:
         return tr(lang, f"fig.{kind}.caption"), tr(lang, f"fig.{kind}.alt")
     what = labels.outcome(outcome, lang)
+    span = {"before": -int(window[0]), "after": int(window[1])}
     who = labels.lc(labels.subgroup(subgroup, lang))
     if kind == "event_study":
         return (tr(lang, "fig.event_study.caption", what=labels.lc(what), who=who,
                    method=labels.lc(labels.estimator(estimator, lang))),
-                tr(lang, "fig.event_study.alt", what=labels.lc(what)))
+                tr(lang, "fig.event_study.alt", what=labels.lc(what), **span))
     if kind == "means":
-        return tr(lang, "fig.means.caption", what=what, who=who), tr(lang, "fig.means.alt", what=labels.lc(what))
+        return tr(lang, "fig.means.caption", what=what, who=who), tr(lang, "fig.means.alt", what=labels.lc(what), **span)
     raise ValueError(f"no caption for figure kind {kind!r}")
 
 

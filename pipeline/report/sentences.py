@@ -159,7 +159,9 @@ def _headline_levels(h: dict, sp: dict, lang: str) -> str:
         y0, y1 = int(sp["reference_months"][0]) // 100, int(sp["reference_months"][-1]) // 100
         return tr(lang, "headline.programme_years", y0=y0, y1=y1, **levels)
     if measure == "yearly_share":
-        years = int(round(float(sp.get("follow_up_months", 36)) / 12))
+        # the follow-up years of the headline's yearly measure (post years lo..hi)
+        lo, hi = h.get("post_lo"), h.get("post_hi")
+        years = int(hi) - int(lo) + 1 if lo is not None and hi is not None else 3
         return tr(lang, "headline.yearly", years=fmt.count_words(years, lang), **levels)
     if measure == "share_at_month" and hp.get("month") is not None:
         return tr(lang, "headline.at_month", month=int(hp["month"]), **levels)
@@ -333,8 +335,9 @@ def period_phrase(meta: dict, sp: dict, lang: str) -> str | None:
     start = (fmt.month_name(refs[0], lang) if len(refs) == 1 else
              tr(lang, "period.range", first=fmt.month_name(refs[0], lang), last=fmt.month_name(refs[-1], lang)))
     out = tr(lang, "period.start", start=start)
-    if sp.get("pre_months"):
-        out += tr(lang, "period.pre", months=sp["pre_months"])
-    if sp.get("follow_up_months"):
-        out += tr(lang, "period.follow_up", months=sp["follow_up_months"])
+    pre = meta.get("pre_months", sp.get("pre_months"))
+    if pre:
+        out += tr(lang, "period.pre", months=pre)
+    if meta.get("follow_up_months"):
+        out += tr(lang, "period.follow_up", months=meta["follow_up_months"])
     return out[:1].upper() + out[1:]

@@ -31,7 +31,8 @@ def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataF
                                    tables["adresser"], tables["omraader"], tables["program"], load_dream_codes())
     refs = yyyymm_to_index(cohorts["ref_month"].to_numpy())
     base = yyyymm_to_index(cohorts["baseline_month"].to_numpy())
-    first, last = int(index_to_yyyymm(base.min() - 36)), int(index_to_yyyymm(refs.max() - 1))
+    months = int(st["pre_months"])           # the history the matching covariates describe
+    first, last = int(index_to_yyyymm(base.min() - months)), int(index_to_yyyymm(refs.max() - 1))
     hist = read_panel(PANEL, cohorts["PNR"].to_numpy(), first, last,
                       ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
                        "internship", "self_supporting"])
@@ -40,7 +41,7 @@ def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataF
     western = set(countries.loc[countries["western"] == 1, "OPR_LAND"].astype(int))
     demo = demographic_covariates(cohorts, tables["bef"], tables["uddannelse"], western, code_list("education_levels"))
     out = (cohorts.merge(demo, on=["PNR", "ref_month"], how="left")
-                  .merge(history_covariates(cohorts, hist), on=["PNR", "ref_month"], how="left"))
+                  .merge(history_covariates(cohorts, hist, months), on=["PNR", "ref_month"], how="left"))
     out["benefit_type"] = out["benefit_type"].fillna("none")
     out.insert(0, "study", study)
     return out.sort_values(["ref_month", "treated", "PNR"], ascending=[True, False, True], kind="stable").reset_index(drop=True), flow

@@ -113,6 +113,9 @@ def _estimate_all(params: dict) -> None:
                 "n_treated": int(cohorts["treated"].sum()), "n_comparison": int((cohorts["treated"] == 0).sum()),
                 "reference_months": sorted(int(x) for x in cohorts["ref_month"].unique()),
                 "target_group": st["target_group"], "comparison": st.get("comparison"),
+                # the study's windows in months (report prose and alt texts follow them)
+                "pre_months": int(st["pre_months"]), "follow_up_months": est.post_window[1] - est.post_window[0] + 1,
+                "event_window": list(est.event_window),
                 "estimator_options": [
                     f"matching: {json.dumps(params['matching'], sort_keys=True)}",
                     f"matched DiD: pre window {list(est.pre_window)}, post window {list(est.post_window)} (months from start); "

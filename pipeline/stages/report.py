@@ -97,6 +97,11 @@ def _es_estimator(d: pd.DataFrame) -> str:
     return "event_study" if "event_study" in ests else ests[0]
 
 
+def _span(d: pd.DataFrame) -> tuple[int, int]:
+    """First and last event month of a figure's data (named in its alt text)."""
+    return int(d["event_time"].min()), int(d["event_time"].max())
+
+
 def build_figures(prot: dict, fig_dir: Path, lang: str, policy: DisclosurePolicy,
                   subgroups: list[str]) -> dict[str, dict]:
     """Write all figures of a study; returns name -> {path (from the study folder), caption, alt}."""
@@ -116,12 +121,12 @@ def build_figures(prot: dict, fig_dir: Path, lang: str, policy: DisclosurePolicy
             est = _es_estimator(d)
             d = d[d["estimator"] == est]
             fig, pts = figures.event_study_figure(d, units.get(oc, "share"), lang, policy)
-            save(fig, f"event_study_{oc}_{sg}", "event_study", pts, captions.figure_text("event_study", lang, oc, sg, est))
+            save(fig, f"event_study_{oc}_{sg}", "event_study", pts, captions.figure_text("event_study", lang, oc, sg, est, _span(d)))
     means = prot.get("means")
     if means is not None and not means.empty:
         for (oc, sg), d in means[means["subgroup"].isin(subgroups)].groupby(["outcome", "subgroup"], sort=False):
             fig, pts = figures.means_figure(d, units.get(oc, "share"), lang, policy)
-            save(fig, f"means_{oc}_{sg}", "means", pts, captions.figure_text("means", lang, oc, sg))
+            save(fig, f"means_{oc}_{sg}", "means", pts, captions.figure_text("means", lang, oc, sg, window=_span(d)))
     sens, head = prot.get("sensitivity"), prot.get("headline") or {}
     if sens is not None and not sens.empty and not head.get("suppressed"):
         unit = units.get(head.get("outcome"), "share")

@@ -347,10 +347,10 @@ TEXT: dict[str, str] = {
 
     # ---- figure captions and alt texts (stage report) --------------------------------------------
     "fig.event_study.caption": "Effekt på {what} måned for måned i forhold til start – {who}. Metode: {method}",
-    "fig.event_study.alt": "Event study-figur: estimeret effekt på {what} for hver måned fra 36 måneder før til 36 "
+    "fig.event_study.alt": "Event study-figur: estimeret effekt på {what} for hver måned fra {before} måneder før til {after} "
                            "måneder efter start med konfidensintervaller.",
     "fig.means.caption": "{what} i indsatsgruppen og den matchede sammenligningsgruppe, måned for måned – {who}",
-    "fig.means.alt": "Linjediagram: {what} for indsatsgruppen og sammenligningsgruppen fra 36 måneder før til 36 "
+    "fig.means.alt": "Linjediagram: {what} for indsatsgruppen og sammenligningsgruppen fra {before} måneder før til {after} "
                      "måneder efter start.",
     "fig.sensitivity.caption": "Følsomhed for antagelsen om parallelle forløb (Rambachan & Roth): hovedresultatets "
                                "95 %-interval, når forløbene efter start må afvige op til M̄ gange den største ændring "

@@ -355,10 +355,10 @@ TEXT: dict[str, str] = {
 
     # ---- figure captions and alt texts (stage report) --------------------------------------------
     "fig.event_study.caption": "Effect on {what} by month relative to the start – {who}. Method: {method}",
-    "fig.event_study.alt": "Event-study chart: estimated effect on {what} for each month from 36 months before to 36 "
+    "fig.event_study.alt": "Event-study chart: estimated effect on {what} for each month from {before} months before to {after} "
                            "months after the start, with confidence intervals.",
     "fig.means.caption": "{what} in the programme group and the matched comparison group, by month – {who}",
-    "fig.means.alt": "Line chart: {what} for the programme and comparison groups from 36 months before to 36 months "
+    "fig.means.alt": "Line chart: {what} for the programme and comparison groups from {before} months before to {after} months "
                      "after the start.",
     "fig.sensitivity.caption": "Sensitivity to the parallel-trends assumption (Rambachan & Roth): the main result's 95% "
                                "interval when the trends after the start may depart by up to M̄ times the largest "
