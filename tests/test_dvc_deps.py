@@ -78,7 +78,9 @@ def test_deps_cover_every_imported_module(name):
     stage = stages()[name]
     body = stage.get("do", stage)
     files = closure(stage_module(body["cmd"]))
-    missing = sorted(p.relative_to(ROOT).as_posix() for p in files if not covered(p, body.get("deps", [])))
+    # an empty package __init__.py holds no code (and dvc warns about empty deps)
+    missing = sorted(p.relative_to(ROOT).as_posix() for p in files
+                     if p.stat().st_size and not covered(p, body.get("deps", [])))
     assert not missing, f"stage {name}: deps miss {missing}"
     assert any(d.startswith("scripts/") for d in body["deps"]), f"stage {name}: the launcher is not a dep"
 

@@ -21,7 +21,7 @@ from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
 from pipeline.config import code_list, load_params
 from pipeline.stages.common import chosen_studies, read_dream, read_panel, require_inputs, stage_args
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.stages.cohorts")   # also when run as __main__
 
 PANEL = "data/panel/panel.parquet"
 TABLES = ("bef", "adresser", "omraader", "program", "uddannelse")

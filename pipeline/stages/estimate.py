@@ -23,7 +23,7 @@ from pipeline.estimators import evaluation as ev
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
 from pipeline.stages.common import chosen_studies, read_panel, require_inputs, stage_args
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.stages.estimate")   # also when run as __main__
 
 # the seed study's pooled table (benchmarks/seed_study.py summary --publish): quoted in the synthetic-data appendix
 SEED_STUDY = Path("benchmarks/results/seed_study.csv")

@@ -47,7 +47,7 @@ from pipeline.stages.report import report_settings
 AUDIT_COLUMNS = ["file", "check", "result", "detail"]
 TABLE_SUFFIXES = (".csv", ".html", ".tex")
 FIGURE_SUFFIXES = (".png", ".svg")
-log = logging.getLogger(__name__)
+logger = logging.getLogger("pipeline.stages.export")   # also when run as __main__
 
 
 def candidates(base: Path, studies: list[str]) -> list[Path]:
@@ -236,11 +236,11 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None, 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("%d file(s) exported to %s, %d refused; audit in %s", len(passed), export_dir, len(refused),
+    logger.info("%d file(s) exported to %s, %d refused; audit in %s", len(passed), export_dir, len(refused),
              export_dir / "audit.csv")
     for f, violations in refused:
         for v in violations:
-            log.error("REFUSED %s: %s: %s", _rel(f, base), v.cell, v.detail)
+            logger.error("REFUSED %s: %s: %s", _rel(f, base), v.cell, v.detail)
     return 1 if refused else 0
 
 

@@ -13,7 +13,7 @@ from pipeline.registers.ingest import ingest_dream, iter_table
 from pipeline.registers.validate import TABLES
 from pipeline.stages.common import stage_args
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.stages.ingest")   # also when run as __main__
 
 
 def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:

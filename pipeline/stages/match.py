@@ -29,7 +29,7 @@ from pipeline.estimators.evaluation import SUBGROUP_RULES
 from pipeline.matching.study import matching_data, study_distance
 from pipeline.stages.common import chosen_studies, require_inputs, stage_args
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.stages.match")   # also when run as __main__
 
 
 SCORE_DECIMALS = 6   # noise ~1e-13 -> a rounding flips with probability ~1e-7 per score

@@ -11,7 +11,7 @@ from pipeline.config import load_params
 from pipeline.panel.build import write_panel
 from pipeline.stages.common import read_dream, stage_args
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.stages.panel")   # also when run as __main__
 
 
 def run(params: dict) -> dict:

@@ -46,7 +46,7 @@ REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
 LANGUAGES = ("da", "en")
 KEY_FIGURES = ("love_plot.png", "overlap.png", "event_study_{outcome}_*.png")   # copied for dvc plots
-log = logging.getLogger(__name__)
+logger = logging.getLogger("pipeline.stages.report")   # also when run as __main__
 
 
 def report_settings(params: dict) -> tuple[str, DisclosurePolicy]:
@@ -350,11 +350,11 @@ def run(params: dict, base: str | Path = ".", study: str | None = None) -> list[
             continue
         for x in order:
             pdf = report_study(name, params, base, x, policy)
-            log.info("%s: %s", name, pdf)
+            logger.info("%s: %s", name, pdf)
         copy_key_figures(name, base)
         done.append(pdf)
     if skipped:
-        log.info("no results for %s (reports/<study>/data missing); skipped", ", ".join(skipped))
+        logger.info("no results for %s (reports/<study>/data missing); skipped", ", ".join(skipped))
     if not done:
         raise UserError("report: no study has results in reports/<study>/data; run the estimate stage first")
     return done

@@ -18,7 +18,7 @@ from pipeline.stages.common import stage_args
 from pipeline.synth.generate import generate
 
 FIXED_STAMP = dt.datetime(2000, 1, 1)   # Stata header time stamp, fixed so files are byte-identical
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.stages.synthesize")   # also when run as __main__
 
 
 def write_dream(dream: pd.DataFrame, path: Path, fmt: str) -> None:
