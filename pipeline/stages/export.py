@@ -175,7 +175,8 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None, 
     base = Path(base)
     _, policy = report_settings(params)
     studies = chosen_studies(params, study)
-    export_dir = base / "reports" / "export" / (study or "")
+    one_study = study        # (the loops below reuse the name `study`)
+    export_dir = base / "reports" / "export" / (one_study or "")
     files = candidates(base, studies)
     for inc in include or []:
         p = Path(inc)
@@ -215,7 +216,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None, 
     tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=base / "reports"))
     try:
         for f in passed:
-            d = tmp / _dest(f, base, study)
+            d = tmp / _dest(f, base, one_study)
             d.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, d)
             side = sidecar_path(f)
