@@ -16,18 +16,14 @@ traceback.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import os
 import sys
-import tempfile
 import time
 import traceback
-from pathlib import Path
 
 import yaml
 
-from pipeline.atomic import WriteError, os_error_number, os_error_reason
+from pipeline import logs
 from pipeline.config import UserError, load_params, restrict_to_studies
 
 STAGES = ["synthesize", "ingest", "panel", "cohorts", "match", "estimate", "report", "export"]
@@ -73,25 +69,16 @@ def effective_params(params_path: str, study: str | None, overrides: dict) -> tu
 
 
 def run_stage(name: str, params: dict) -> None:
+    """Run stage ``name`` on the validated ``params`` in this process (its ``run(settings)``); the export
+    stage's refusal of a file ends the program with its exit status 1."""
     module = importlib.import_module(f"pipeline.stages.{name}")
-    tmp = None
-    try:   # the effective parameters, in a temporary file in the working folder
-        fd, tmp = tempfile.mkstemp(prefix=".params-", suffix=".yaml", dir=".")
-        os.close(fd)
-        Path(tmp).write_text(yaml.safe_dump(params, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    except OSError as err:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise WriteError(Path(tmp).resolve() if tmp else Path.cwd(), os_error_reason(err), os_error_number(err)) from None
-    try:
-        module.main(tmp)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    code = module.run(params)
+    if name == "export" and code:
+        raise SystemExit(code)
 
 
 def cmd_run(args) -> int:
+    logs.configure(logs.verbosity(args))
     data_params, study_params = effective_params(args.params, args.study, parse_overrides(args.set))
     stages = [args.stage] if args.stage else STAGES
     for i, name in enumerate(stages, 1):
@@ -112,6 +99,7 @@ def cmd_stages(_args) -> int:
 
 
 def cmd_validate(args) -> int:
+    logs.configure(logs.verbosity(args))
     params, _ = effective_params(args.params, None, parse_overrides(args.set))
     run_stage("ingest", params)
     return 0
@@ -130,12 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stage", choices=STAGES, help="run only this stage (its inputs must exist)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a parameter, e.g. --set synth.n_persons=20000 (repeatable)")
+    logs.add_arguments(run)
     run.set_defaults(func=cmd_run)
     st = sub.add_parser("stages", help="list the stages and what they do")
     st.set_defaults(func=cmd_stages)
     va = sub.add_parser("validate", help="read and validate the register files (the ingest stage)")
     va.add_argument("--params", default="params.yaml")
     va.add_argument("--set", action="append", metavar="KEY=VALUE")
+    logs.add_arguments(va)
     va.set_defaults(func=cmd_validate)
     return p
 

@@ -49,6 +49,17 @@ SYNTH_STUDIES = ("copenhagen_2015", "jobgaranti_2017")
 Estimator = Literal["matched_did", "matched_did_month", "matched_did_yearly", "att_gt", "naive", "twfe"]
 AreaType = Literal["national", "deprived", "programme"]
 
+# pipeline.cohorts.build: covariates demographic_covariates builds (plus the benefit type in the month before the reference date)
+DEMOGRAPHIC_COVARIATES = ("age", "woman", "origin", "nonwestern", "education_level", "kom_type", "benefit_type")
+
+
+def history_covariate_names(months: int = 36) -> tuple[str, ...]:
+    """Names of the history covariates over the last 12 and the last ``months`` months
+    (:func:`pipeline.cohorts.build.history_covariates`)."""
+    return ("benefit_months_12", f"benefit_months_{months}", "employed_months_12", f"employed_months_{months}",
+            f"activation_months_{months}", "paid_hours_12", f"activation_years_{months // 12}")
+
+
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 TARGET_GROUPS: tuple[str, ...] = get_args(TargetGroup)
 SUBGROUPS: tuple[str, ...] = get_args(Subgroup)
@@ -545,8 +556,6 @@ def _study_windows(p: Params, name: str, st: Study, out: _Problems) -> dict:
 def _covariate_problems(p: Params, name: str, st: Study, out: _Problems) -> None:
     """Every matching covariate must be a column the cohorts stage builds for this study (the history
     covariates are named after the study's ``pre_months``)."""
-    from pipeline.cohorts.build import DEMOGRAPHIC_COVARIATES, history_covariate_names
-
     built = set(DEMOGRAPHIC_COVARIATES) | set(history_covariate_names(st.pre_months))
     if p.matching.age_bands:
         built.add("age_group")

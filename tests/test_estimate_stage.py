@@ -58,5 +58,19 @@ def test_tables_for_the_report(default_run):
         assert (ref["estimate"] == 0).all()
         rob = pd.read_csv(d / "robustness.csv")
         assert {"pretrend_wald", "placebo_did", "area_randomization_inference", "honest_did_breakdown"} <= set(rob["check"])
-    metrics = json.loads((default_run / "reports/metrics.json").read_text())
-    assert set(metrics) == set(STUDIES)
+    for study in STUDIES:
+        metrics = json.loads((default_run / f"reports/{study}/metrics.json").read_text())
+        # numbers only, so that dvc metrics diff shows every change
+        assert metrics and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics.values())
+        assert {"effect", "se", "p_value", "bias", "matched_estimates_covering_truth", "matched_estimates",
+                "max_abs_smd_matched"} <= set(metrics)
+        assert 0 <= metrics["matched_estimates_covering_truth"] <= metrics["matched_estimates"]
+        head = json.loads((default_run / f"reports/{study}/data/headline.json").read_text())
+        assert metrics["effect"] == pytest.approx(head["effect"], abs=1e-6)
+        # one plot file per outcome: event time and one column per estimator
+        plots = sorted((default_run / f"reports/plots/{study}/event_study").glob("*.csv"))
+        es = pd.read_csv(d.parent.parent / study / "data" / "event_study.csv")
+        assert {p.stem for p in plots} == set(es["outcome"])
+        wide = pd.read_csv(plots[0])
+        assert list(wide.columns) == ["event_time", "event_study", "att_gt_dynamic"]
+        assert wide["event_time"].is_monotonic_increasing and wide["event_time"].is_unique

@@ -196,6 +196,9 @@ def test_stage_writes_tables_figures_and_pdf(runs):
     for s in STUDIES:
         sdir = a / "reports" / s
         assert (sdir / f"{s}_rapport.pdf").stat().st_size > 10_000
+        assert (sdir / f"{s}_report.pdf").stat().st_size > 10_000       # English too, in the same run
+        keys = {p.name for p in (a / "reports" / "plots" / s / "figures").glob("*.png")}
+        assert {"love_plot.png", "overlap.png"} <= keys and any(k.startswith("event_study_") for k in keys)
         for name in ("effects", "headline", "balance", "cohort_flow", "robustness", "truth"):
             for suf in ("csv", "html", "tex"):
                 assert (sdir / "tables" / f"{name}.{suf}").exists(), (s, name, suf)
@@ -304,7 +307,8 @@ def test_every_page_is_marked_synthetic(runs, english):
 
 def test_english_report(english):
     sdir = english / "reports" / "copenhagen_2015"
-    assert not (sdir / "copenhagen_2015_rapport.pdf").exists()
+    # both languages in one run; report.language chooses the tables' and figures' language
+    assert (sdir / "copenhagen_2015_rapport.pdf").exists() and (sdir / "copenhagen_2015_rapport.json").exists()
     full = " ".join(pdf_pages(sdir / "copenhagen_2015_report.pdf"))
     assert "Our best estimate is that the programme raised the share by 2.0 percentage points (95% CI: 1.1 to 2.9 " \
            "percentage points)" in full

@@ -28,6 +28,7 @@ import pandas as pd
 from pipeline.calendar import index_to_yyyymm, week_to_yyyymm, yyyymm_to_index
 from pipeline.codes import DreamCodeLookup, load_dream_codes
 from pipeline.cohorts import target_groups as tg
+from pipeline.settings import history_covariate_names
 from pipeline.config import UserError
 
 LARGE_CITIES = {101: "hovedstad", 147: "hovedstad", 461: "storby", 751: "storby", 851: "storby"}
@@ -278,16 +279,6 @@ def check_design(study: str, st: dict, tg_cfg: dict, n: dict, n_refs: int, prog_
         raise DesignError(f"cohorts: study {study!r}: no comparison persons at step {step!r}: none of the {n['c_area']:,} "
                           f"person-dates in the comparison areas (comparison {comparison!r}) at the {dates} meets the "
                           f"target-group rule {kind!r}; change studies.{study}.comparison or studies.{study}.target_group")
-
-
-# covariates demographic_covariates builds (plus the benefit type in the month before the reference date)
-DEMOGRAPHIC_COVARIATES = ("age", "woman", "origin", "nonwestern", "education_level", "kom_type", "benefit_type")
-
-
-def history_covariate_names(months: int = 36) -> tuple[str, ...]:
-    """Names of the history covariates over the last 12 and the last ``months`` months (see :func:`history_covariates`)."""
-    return ("benefit_months_12", f"benefit_months_{months}", "employed_months_12", f"employed_months_{months}",
-            f"activation_months_{months}", "paid_hours_12", f"activation_years_{months // 12}")
 
 
 def history_covariates(cohorts: pd.DataFrame, panel: pd.DataFrame, months: int = 36) -> pd.DataFrame:

@@ -8,17 +8,20 @@ the files are renamed into place together, so a refusal leaves all previous coho
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import logs
 from pipeline.atomic import batch, write_csv, write_parquet
 from pipeline.codes import load_dream_codes
 from pipeline.cohorts.build import demographic_covariates, history_covariates, select_cohorts
 from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
 from pipeline.config import code_list, load_params
-from pipeline.stages.common import read_dream, read_panel, require_inputs
+from pipeline.stages.common import chosen_studies, read_dream, read_panel, require_inputs, stage_args
+
+log = logging.getLogger("pipeline.stages.cohorts")   # also when run as __main__
 
 PANEL = "data/panel/panel.parquet"
 TABLES = ("bef", "adresser", "omraader", "program", "uddannelse")
@@ -47,8 +50,9 @@ def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataF
     return out.sort_values(["ref_month", "treated", "PNR"], ascending=[True, False, True], kind="stable").reset_index(drop=True), flow
 
 
-def main(params_path: str = "params.yaml") -> None:
-    params = load_params(params_path)
+def run(params: dict, study: str | None = None) -> None:
+    """Build the cohorts of ``study`` (every study of params ``studies`` when None) into data/cohorts."""
+    studies = chosen_studies(params, study)
     interim = Path(params["data"]["interim_dir"])
     require_inputs([*(interim / f"{t}.parquet" for t in TABLES), interim / "dream.parquet"], "ingest", "cohorts")
     require_inputs([Path(PANEL)], "panel", "cohorts")
@@ -57,16 +61,23 @@ def main(params_path: str = "params.yaml") -> None:
     out_dir = Path("data/cohorts")
     # every study is built (and its design checked) before anything is written, and the files are renamed into
     # place together: a failed design check or a full disk leaves all previous cohort files as they were
-    built = {study: build_study(study, params, dream, tables) for study in params["studies"]}
+    built = {s: build_study(s, params, dream, tables) for s in studies}
     with batch():
         for study, (cohorts, flow) in built.items():
             write_parquet(cohorts, out_dir / f"{study}.parquet")
             write_csv(flow, out_dir / f"{study}_flow.csv")
-    for study, (cohorts, _flow) in built.items():
+    for name, (cohorts, _flow) in built.items():
         n_t, n_c = int(cohorts["treated"].sum()), int((cohorts["treated"] == 0).sum())
         per_date = cohorts[cohorts["treated"] == 1].groupby("ref_month").size()
-        print(f"cohorts: {study}: {n_t:,} treated, {n_c:,} comparison rows; treated per reference date: "
-              + ", ".join(f"{m}: {k:,}" for m, k in per_date.items()))
+        log.info("%s: %s treated, %s comparison rows; treated per reference date: %s", name, f"{n_t:,}", f"{n_c:,}",
+                 ", ".join(f"{m}: {k:,}" for m, k in per_date.items()))
+
+
+def main(*argv: str) -> None:
+    """``python -m pipeline.stages.cohorts [params.yaml] [--study NAME] [--quiet | --verbose]``."""
+    args = stage_args("cohorts", argv, study=True)
+    with logs.timed("cohorts"):
+        run(load_params(args.params), args.study)
 
 
 if __name__ == "__main__":

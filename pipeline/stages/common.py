@@ -28,6 +28,40 @@ def read_panel(path: str | Path, persons: np.ndarray, first: int, last: int, col
     return pq.read_table(path, columns=columns, filters=filters).to_pandas()
 
 
+def stage_args(stage: str, argv: tuple[str, ...] | list[str], study: bool = False, extra=None):
+    """Parse a stage program's arguments and configure logging once:
+    ``python -m pipeline.stages.<stage> [params.yaml] [--study NAME] [--quiet | --verbose]``.
+
+    ``study``: the stage takes ``--study`` (one study of params ``studies``; all of them without it);
+    ``extra``: a function adding the stage's own arguments to the parser."""
+    import argparse
+
+    from pipeline import logs
+
+    parser = argparse.ArgumentParser(prog=f"python -m pipeline.stages.{stage}")
+    parser.add_argument("params", nargs="?", default="params.yaml", help="parameter file (default params.yaml)")
+    if study:
+        parser.add_argument("--study", help="run for this study only (a block of params studies; default: all)")
+    if extra is not None:
+        extra(parser)
+    logs.add_arguments(parser)
+    args = parser.parse_args(list(argv))
+    logs.configure(logs.verbosity(args))
+    return args
+
+
+def chosen_studies(params: dict, study: str | None) -> list[str]:
+    """The studies a per-study stage works on: ``study`` (checked against params ``studies``) or all of them."""
+    from pipeline.config import UserError
+
+    studies = list(params.get("studies") or {})
+    if study is None:
+        return studies
+    if study not in studies:
+        raise UserError(f"unknown study {study!r}; known studies: {', '.join(sorted(studies))}")
+    return [study]
+
+
 def require_inputs(paths, made_by: str, stage: str) -> None:
     """Refuse to start when an input of ``stage`` is missing: one line naming the files and the stage that makes them."""
     from pipeline.config import UserError

@@ -1,22 +1,28 @@
 """Stage `estimate`: effects per study (matched DiD, event study, ATT(g,t), contrasts, robustness) as tidy
-tables in reports/<study>/data for the report, headline effects as DVC metrics (reports/metrics.json)."""
+tables in reports/<study>/data for the report; for DVC the study's numeric metrics (reports/<study>/metrics.json:
+headline effect, SE, p, bias against the truth, coverage counts, max |SMD| after matching) and one plot file per
+outcome (reports/plots/<study>/event_study/<outcome>.csv: event time, one column per estimator)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import platform
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import logs
 from pipeline.atomic import batch, write_csv, write_json
-from pipeline.config import load_params, params_hash
+from pipeline.config import load_params, params_hash, restrict_to_studies
 from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
-from pipeline.stages.common import read_panel, require_inputs
+from pipeline.stages.common import chosen_studies, read_panel, require_inputs, stage_args
 from pipeline.study import estimation_settings, study_settings
 from pipeline.study.evaluate import evaluate
 from pipeline.study.panels import CLUSTER_LABELS, study_months
+
+log = logging.getLogger("pipeline.stages.estimate")   # also when run as __main__
 
 # the seed study's pooled table (benchmarks/seed_study.py summary --publish): quoted in the synthetic-data appendix
 SEED_STUDY = Path("benchmarks/results/seed_study.csv")
@@ -54,15 +60,49 @@ def run_study(study: str, params: dict, truth: pd.DataFrame | None) -> dict:
     return evaluate(settings, matched, cohorts, panel, truth, dominance_n=DisclosurePolicy.from_params(params).dominance_n)
 
 
-def main(params_path: str = "params.yaml") -> None:
-    params = load_params(params_path)
-    with batch():     # every study's tables or none: a refusal in a later study keeps all previous outputs
-        _estimate_all(params)
+PLOT_ESTIMATORS = ("event_study", "att_gt_dynamic")   # the series of each outcome's plot file, in this order
 
 
-def _estimate_all(params: dict) -> None:
+def event_study_plot(event: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """One outcome's event-study estimates for the whole target group, wide: event_time and one column per
+    estimator (a month an estimator does not estimate is left empty)."""
+    d = event[(event["outcome"] == outcome) & (event["subgroup"] == "all") & event["estimator"].isin(PLOT_ESTIMATORS)]
+    wide = d.pivot_table(index="event_time", columns="estimator", values="estimate", aggfunc="first")
+    wide = wide.reindex(columns=[e for e in PLOT_ESTIMATORS if e in wide.columns])
+    wide.columns.name = None
+    return wide.round(6).reset_index()
+
+
+def study_metrics(r: dict, balance: pd.DataFrame) -> dict:
+    """The study's DVC metrics, numbers only: the headline (effect, SE, MDE, p, shares, persons), the truth
+    comparison on synthetic data (truth, bias, z, how many of the matched estimates' 95 % intervals cover the
+    truth and of how many) and the largest |SMD| over the covariates after matching."""
+    h = r["headline"]
+    out = {"effect": round(h["effect"], 6), "se": round(h["se"], 6), "mde_80": round(h["mde_80"], 6),
+           "p_value": round(h["p_value"], 6), "treated_share": round(h["treated_share"], 6),
+           "comparison_share": round(h["comparison_share"], 6), "n_treated": int(h["n_treated"])}
+    if "truth" in r:
+        t = r["truth"]
+        ht = t[(t.estimator == h["estimator"]) & (t.outcome == h["outcome"]) & (t.subgroup == h["subgroup"])].iloc[0]
+        # naive and TWFE contrasts on all cohort members are shown to be biased; they are not counted
+        m = t[~t["estimator"].isin(["naive", "twfe"])]
+        out.update({"truth": round(float(ht["truth"]), 6), "bias": round(float(ht["bias"]), 6),
+                    "z_vs_truth": round(float(ht["z"]), 4),
+                    "matched_estimates_covering_truth": int(m["covered_95"].sum()), "matched_estimates": int(len(m))})
+    after = balance.loc[balance["sample"] == "matched", "smd"].abs()
+    out["max_abs_smd_matched"] = round(float(after.max()), 6)
+    return out
+
+
+def run(params: dict, study: str | None = None) -> None:
+    """Estimate ``study`` (every study of params ``studies`` when None): every study's outputs or none (a refusal
+    in a later study keeps all previous outputs)."""
+    with batch():
+        _estimate_all(params, chosen_studies(params, study))
+
+
+def _estimate_all(params: dict, studies: list[str]) -> None:
     synthetic = params["data"].get("source", "synthetic") == "synthetic"
-    studies = list(params["studies"])
     require_inputs([Path("data/matched") / f"{s}.parquet" for s in studies], "match", "estimate")
     require_inputs([Path("data/cohorts") / f"{s}.parquet" for s in studies], "cohorts", "estimate")
     require_inputs([Path("data/panel/panel.parquet")], "panel", "estimate")
@@ -70,10 +110,8 @@ def _estimate_all(params: dict) -> None:
     if synthetic:
         require_inputs([Path("data/truth/truth_persons.parquet")], "synthesize", "estimate")
         truth = pd.read_parquet("data/truth/truth_persons.parquet")
-    metrics = {}
-    lang = params.get("report", {}).get("language", "da")
     policy = DisclosurePolicy.from_params(params)
-    for study in params["studies"]:
+    for study in logs.progress(studies, "estimate"):
         r = run_study(study, params, truth)
         out = Path("reports") / study / "data"
         write_csv(r["effects"].round(8), out / "effects.csv")
@@ -98,7 +136,7 @@ def _estimate_all(params: dict) -> None:
         write_csv(bal[["covariate", "sample", "mean_treated", "mean_control", "smd", "var_ratio", "ecdf_mean", "ecdf_max",
                        "n_treated", "n_control"]], out / "balance.csv")
         sub_bal = Path("data/matched") / f"{study}_balance_subgroups.csv"
-        if sub_bal.exists():
+        if sub_bal.exists() and len(pd.read_csv(sub_bal)):
             write_csv(pd.read_csv(sub_bal), out / "balance_subgroups.csv")
         ov = pd.read_csv(Path("data/matched") / f"{study}_overlap.csv")
         write_csv(ov, out / "overlap.csv")
@@ -108,7 +146,8 @@ def _estimate_all(params: dict) -> None:
         st = params["studies"][study]
         est = estimation_settings(params, study)
         meta = {"study": study, "title_da": st["title_da"], "title_en": st["title_en"], "synthetic": synthetic,
-                "params_hash": params_hash(params), "versions": versions(), "language": lang,
+                # the hash of this study's settings without the report's language (which the estimates do not read)
+                "params_hash": params_hash(_hashed_params(params, study)), "versions": versions(),
                 "min_cell": policy.min_cell,
                 "n_treated": int(cohorts["treated"].sum()), "n_comparison": int((cohorts["treated"] == 0).sum()),
                 "reference_months": sorted(int(x) for x in cohorts["ref_month"].unique()),
@@ -129,24 +168,29 @@ def _estimate_all(params: dict) -> None:
                     "on the headline estimand"],
                 "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}
         write_json(meta, out / "meta.json")
+        write_json(study_metrics(r, bal), Path("reports") / study / "metrics.json")
+        plots = Path("reports") / "plots" / study / "event_study"
+        for outcome in dict.fromkeys(r["event_study"]["outcome"]):
+            write_csv(event_study_plot(r["event_study"], outcome), plots / f"{outcome}.csv")
         h = r["headline"]
-        metrics[study] = {"effect": round(h["effect"], 6), "se": round(h["se"], 6), "mde_80": round(h["mde_80"], 6),
-                          "p_value": round(h["p_value"], 6), "treated_share": round(h["treated_share"], 6),
-                          "comparison_share": round(h["comparison_share"], 6), "n_treated": h["n_treated"]}
-        if "truth" in r:
-            t = r["truth"]
-            ht = t[(t.estimator == h["estimator"]) & (t.outcome == h["outcome"]) & (t.subgroup == h["subgroup"])].iloc[0]
-            # naive and TWFE contrasts on all cohort members are shown to be biased; they are not counted
-            m = t[~t["estimator"].isin(["naive", "twfe"])]
-            metrics[study].update({"truth": round(float(ht["truth"]), 6), "bias": round(float(ht["bias"]), 6),
-                                   "z_vs_truth": round(float(ht["z"]), 4),
-                                   "matched_estimates_covering_truth": int(m["covered_95"].sum()),
-                                   "matched_estimates": int(len(m))})
-        print(f"estimate: {study}: {h['outcome']} {h['treated_share']:.3f} vs {h['comparison_share']:.3f}, "
-              f"effect {h['effect']:+.4f} (SE {h['se']:.4f}, MDE {h['mde_80']:.4f}, p {h['p_value']:.4f}); "
-              + (f"{h['n_treated']:,} treated person-years, about {h['n_treated_per_year']:,} per year"
-                 if h.get("n_treated_per_year") else f"{h['n_treated']:,} treated"))
-    write_json(metrics, Path("reports") / "metrics.json")
+        log.info("%s: %s %.3f vs %.3f, effect %+.4f (SE %.4f, MDE %.4f, p %.4f); %s", study, h["outcome"],
+                 h["treated_share"], h["comparison_share"], h["effect"], h["se"], h["mde_80"], h["p_value"],
+                 f"{h['n_treated']:,} treated person-years, about {h['n_treated_per_year']:,} per year"
+                 if h.get("n_treated_per_year") else f"{h['n_treated']:,} treated")
+
+
+def _hashed_params(params: dict, study: str) -> dict:
+    """The settings a study's results are labelled with: the other studies and report.language left out."""
+    out = restrict_to_studies(params, {study})
+    out["report"] = {k: v for k, v in (out.get("report") or {}).items() if k != "language"}
+    return out
+
+
+def main(*argv: str) -> None:
+    """``python -m pipeline.stages.estimate [params.yaml] [--study NAME] [--quiet | --verbose]``."""
+    args = stage_args("estimate", argv, study=True)
+    with logs.timed("estimate"):
+        run(load_params(args.params), args.study)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ protection level, zero shares and dominance rule), and each study's effect table
 numbers narrows to fewer than ``min_cell`` persons refuses the effect tables and the PDF, naming the file, the
 row, the column and the relation.
 
+With ``--study NAME`` (as dvc.yaml runs it, one stage per study) only that study is checked and its export
+folder is ``reports/export/<study>/`` with its own ``audit.csv`` and ``summary.txt``; the files keep their
+paths under ``reports/`` (``reports/export/<study>/tables/...``), as without ``--study``.
+
 ``reports/export/summary.txt`` is the output-checking summary (rules, files, the attack per study, suppressions
 counted by table and reason; in the style of ACRO's). ``reports/export/audit.csv`` (file, check, result, detail)
 lists every file exported or refused and, from
@@ -17,31 +21,33 @@ each study's ``disclosure_log.csv``, every cell the report stage suppressed and 
 rebuilt on every run (written next to it, then swapped in). If any file is refused the stage names the
 file and the offending cell on stderr and exits with status 1; compliant files are still exported.
 
-    python -m pipeline.stages.export [params.yaml] [--include PATH ...]
+    python -m pipeline.stages.export [params.yaml] [--study NAME] [--include PATH ...] [--quiet | --verbose]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
+import logging
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import logs
 from pipeline.atomic import write_csv
 from pipeline.config import UserError, load_params
 from pipeline.disclosure.audit import attack_effect_tables, check_file, sidecar_path
 from pipeline.disclosure.linked import MEAN_COLUMNS, cell_id, dominated_cells, union_rows
 from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.disclosure.rules import Violation
+from pipeline.stages.common import chosen_studies, stage_args
 from pipeline.stages.report import report_settings
 
 AUDIT_COLUMNS = ["file", "check", "result", "detail"]
 TABLE_SUFFIXES = (".csv", ".html", ".tex")
 FIGURE_SUFFIXES = (".png", ".svg")
+logger = logging.getLogger("pipeline.stages.export")   # also when run as __main__
 
 
 def candidates(base: Path, studies: list[str]) -> list[Path]:
@@ -154,19 +160,23 @@ def _rel(p: Path, base: Path) -> str:
         return p.as_posix()
 
 
-def _dest(p: Path, base: Path) -> Path:
-    """Where a file goes inside the export folder: its path under reports/, else extra/<name>."""
+def _dest(p: Path, base: Path, study: str | None = None) -> Path:
+    """Where a file goes inside the export folder: its path under reports/ (under reports/<study>/ when the
+    folder is one study's), else extra/<name>."""
     try:
-        return p.resolve().relative_to((base / "reports").resolve())
+        return p.resolve().relative_to((base / "reports" / (study or "")).resolve())
     except ValueError:
         return Path("extra") / p.name
 
 
-def run(params: dict, base: str | Path = ".", include: list[str] | None = None) -> int:
+def run(params: dict, base: str | Path = ".", include: list[str] | None = None, study: str | None = None) -> int:
+    """Export what passes disclosure control; ``study``: only that study, into reports/export/<study>/.
+    Returns 1 when any file is refused (the compliant ones are still exported), else 0."""
     base = Path(base)
     _, policy = report_settings(params)
-    studies = list((params.get("studies") or {}).keys())
-    export_dir = base / "reports" / "export"
+    studies = chosen_studies(params, study)
+    one_study = study        # (the loops below reuse the name `study`)
+    export_dir = base / "reports" / "export" / (one_study or "")
     files = candidates(base, studies)
     for inc in include or []:
         p = Path(inc)
@@ -206,7 +216,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
     tmp = Path(tempfile.mkdtemp(prefix=".export.", dir=base / "reports"))
     try:
         for f in passed:
-            d = tmp / _dest(f, base)
+            d = tmp / _dest(f, base, one_study)
             d.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(f, d)
             side = sidecar_path(f)
@@ -217,6 +227,7 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
             rows, suppressions, len([f for f in files if export_dir.resolve() not in f.resolve().parents]), len(passed),
             policy), encoding="utf-8")
         old = None
+        export_dir.parent.mkdir(parents=True, exist_ok=True)
         if export_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=".export-old.", dir=base / "reports"))
             export_dir.replace(old / "export")
@@ -226,31 +237,29 @@ def run(params: dict, base: str | Path = ".", include: list[str] | None = None) 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"export: {len(passed)} file(s) exported to {export_dir}, {len(refused)} refused; audit in {export_dir / 'audit.csv'}")
+    logger.info("%d file(s) exported to %s, %d refused; audit in %s", len(passed), export_dir, len(refused),
+             export_dir / "audit.csv")
     for f, violations in refused:
         for v in violations:
-            print(f"export: REFUSED {_rel(f, base)}: {v.cell}: {v.detail}", file=sys.stderr)
+            logger.error("REFUSED %s: %s: %s", _rel(f, base), v.cell, v.detail)
     return 1 if refused else 0
 
 
-def main(params_path: str = "params.yaml", include: list[str] | None = None) -> None:
-    try:
-        code = run(load_params(params_path), ".", include)
-    except UserError as exc:
-        print(f"export: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+def _arguments(parser) -> None:
+    parser.add_argument("--include", action="append", default=[], metavar="PATH",
+                        help="also export this file (refused, with exit status 1, if it fails disclosure control)")
+
+
+def main(*argv: str) -> None:
+    """Program entry (arguments in the module docstring); exit status 1 when a file is refused."""
+    args = stage_args("export", argv, study=True, extra=_arguments)
+    with logs.timed("export"):
+        code = run(load_params(args.params), ".", args.include, args.study)
     if code:
         raise SystemExit(code)
 
 
-def _cli(argv: list[str]) -> None:
-    ap = argparse.ArgumentParser(prog="python -m pipeline.stages.export", description=__doc__.split("\n\n")[0])
-    ap.add_argument("params", nargs="?", default="params.yaml", help="parameter file (default params.yaml)")
-    ap.add_argument("--include", action="append", default=[], metavar="PATH",
-                    help="also export this file (refused, with exit status 1, if it fails disclosure control)")
-    a = ap.parse_args(argv)
-    main(a.params, a.include)
-
-
 if __name__ == "__main__":
-    _cli(sys.argv[1:])
+    from pipeline.stages.common import entry
+
+    entry(main)

@@ -3,13 +3,17 @@ data/interim, plus a validation report. A table that fails validation is not wri
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
 
+from pipeline import logs
 from pipeline.atomic import ParquetStream, batch, write_json, write_parquet
 from pipeline.config import UserError, load_params
 from pipeline.registers.ingest import ingest_dream, iter_table
 from pipeline.registers.validate import TABLES
+from pipeline.stages.common import stage_args
+
+log = logging.getLogger("pipeline.stages.ingest")   # also when run as __main__
 
 
 def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:
@@ -26,6 +30,13 @@ def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:
 
 
 def run(params: dict) -> dict:
+    """Ingest and validate every table of params ``data.files``; all tables or none are written (the previous
+    outputs stay when a later table or a cross-table check fails). Returns the validation report."""
+    with batch():
+        return _ingest(params)
+
+
+def _ingest(params: dict) -> dict:
     data = params["data"]
     raw, interim = Path(data["raw_dir"]), Path(data["interim_dir"])
     chunk = int(data.get("chunk_rows", 200_000))
@@ -46,21 +57,22 @@ def run(params: dict) -> dict:
         else:
             with ParquetStream(interim / f"{table}.parquet") as out:   # removed again if validation fails
                 cols = 0
-                for part in iter_table(table, paths, mapping, chunk):
+                for part in logs.progress(iter_table(table, paths, mapping, chunk), f"ingest {table}"):
                     out.write(part)
                     cols = part.shape[1]
             rows = out.rows
         report[table] = {"files": [p.name for p in paths], "rows": int(rows), "columns": int(cols),
                          "schema": f"data_schema/{table}.yaml", "valid": True}
-        print(f"ingest: {table:<10} {rows:>12,} rows  valid")
+        log.info("%-10s %12s rows  valid", table, f"{rows:,}")
     write_json(report, interim / "validation_report.json")
     return report
 
 
-def main(params_path: str = "params.yaml") -> None:
-    params = load_params(params_path)
-    with batch():        # all tables or none: a later table's (or a cross-table) error keeps the previous outputs
-        run(params)
+def main(*argv: str) -> None:
+    """``python -m pipeline.stages.ingest [params.yaml] [--quiet | --verbose]``."""
+    args = stage_args("ingest", argv)
+    with logs.timed("ingest"):
+        run(load_params(args.params))
 
 
 if __name__ == "__main__":

@@ -13,22 +13,25 @@ anything is written, and the outputs are renamed into place together (pipeline.a
 from __future__ import annotations
 
 import dataclasses
-import sys
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pipeline import logs
 from pipeline.atomic import atomic_write, batch, write_csv, write_json, write_parquet
 from pipeline.cohorts.build import DesignError
 from pipeline.config import UserError, load_params
 from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.matching import love_plot, match, overlap_plot
 from pipeline.settings import Matching
+from pipeline.stages.common import chosen_studies, require_inputs, stage_args
 from pipeline.study.matching import matching_data, study_distance
 from pipeline.study.panels import SUBGROUP_RULES
 from pipeline.study.settings import matching_settings
-from pipeline.stages.common import require_inputs
+
+log = logging.getLogger("pipeline.stages.match")   # also when run as __main__
 
 
 SCORE_DECIMALS = 6   # noise ~1e-13 -> a rounding flips with probability ~1e-7 per score
@@ -146,23 +149,24 @@ def run_study(study: str, cohorts: pd.DataFrame, cfg: Matching | dict, seed: int
     notes = [f"{col}: levels held by fewer than {cfg.rare_category_min} treated or comparison persons pooled as 'other': {', '.join(levels)}"
              for col, levels in pooled.items()]
     for m in msgs:
-        print(f"match: WARNING {m}", file=sys.stderr)
+        log.warning("%s", m)
     for m in notes:
-        print(f"match: {study}: {m}")
+        log.info("%s: %s", study, m)
     return {"result": res, "matched": matched, "balance": bal, "counts": counts, "warnings": msgs, "notes": notes}
 
 
-def main(params_path: str = "params.yaml") -> None:
-    params = load_params(params_path)
+def run(params: dict, study: str | None = None) -> None:
+    """Match ``study`` (every study of params ``studies`` when None); outputs in data/matched."""
+    studies = chosen_studies(params, study)
     cfg = params["matching"]
     check_settings(cfg)
     out = Path("data/matched")
-    require_inputs([Path("data/cohorts") / f"{study}.parquet" for study in params["studies"]], "cohorts", "match")
+    require_inputs([Path("data/cohorts") / f"{s}.parquet" for s in studies], "cohorts", "match")
     policy = DisclosurePolicy.from_params(params)
     # every study is matched (and checked) before anything is written; the files are renamed into place together,
     # so a failed check or a full disk leaves all previous matching outputs as they were
     results = {}
-    for study in params["studies"]:
+    for study in studies:
         cohorts = pd.read_parquet(Path("data/cohorts") / f"{study}.parquet")
         r = run_study(study, cohorts, cfg, int(params["seed"]), policy)
         res = r["result"]
@@ -179,8 +183,9 @@ def main(params_path: str = "params.yaml") -> None:
             res, sizes, sub_bal = r["result"], r["counts"], r["subgroup_balance"]
             write_parquet(r["matched"], out / f"{study}.parquet")
             write_csv(r["balance_out"].round(6), out / f"{study}_balance.csv")
-            if not sub_bal.empty:
-                write_csv(sub_bal.round(6), out / f"{study}_balance_subgroups.csv")
+            # always written (header only when no reported subgroup is a stratum): a declared output of dvc.yaml
+            write_csv(sub_bal.round(6) if not sub_bal.empty else pd.DataFrame(columns=["subgroup", *r["balance"].columns]),
+                      out / f"{study}_balance_subgroups.csv")
             write_csv(binned_scores(res.distance, res.treat, res.weights), out / f"{study}_overlap.csv")
             write_csv(sizes.reset_index(names="count").round(4), out / f"{study}_counts.csv")
             write_json({"warnings": r["warnings"], "notes": r["notes"] + [res.notes], "settings": {k: v for k, v in cfg.items()}},
@@ -191,12 +196,19 @@ def main(params_path: str = "params.yaml") -> None:
         sizes, sub_bal = r["counts"], r["subgroup_balance"]
         if not sub_bal.empty:
             worst = sub_bal[sub_bal["sample"] == "matched"].groupby("subgroup")["smd"].apply(lambda x: x.abs().max())
-            print(f"match: {study}: max |SMD| after matching within each reported subgroup: "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in worst.items()))
+            log.info("%s: max |SMD| after matching within each reported subgroup: %s", study,
+                     ", ".join(f"{k} {v:.3f}" for k, v in worst.items()))
         n_t = int(sizes.loc["matched", "treated"])
         max_smd = r["balance"].query("sample == 'matched'")["smd"].abs().max()
-        print(f"match: {study}: {n_t:,} treated matched to {int(sizes.loc['matched', 'control']):,} comparison persons; "
-              f"max |SMD| after matching {max_smd:.3f}")
+        log.info("%s: %s treated matched to %s comparison persons; max |SMD| after matching %.3f", study, f"{n_t:,}",
+                 f"{int(sizes.loc['matched', 'control']):,}", max_smd)
+
+
+def main(*argv: str) -> None:
+    """``python -m pipeline.stages.match [params.yaml] [--study NAME] [--quiet | --verbose]``."""
+    args = stage_args("match", argv, study=True)
+    with logs.timed("match"):
+        run(load_params(args.params), args.study)
 
 
 if __name__ == "__main__":

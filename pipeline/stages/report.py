@@ -5,11 +5,15 @@ the estimate stage), apply disclosure control, then write
   estimates vs truth) as CSV, HTML and LaTeX;
 * ``reports/<study>/figures/`` event studies, means by month, Love plot, score overlap as PNG and SVG, each
   with a sidecar JSON of the persons behind every plotted point;
-* ``reports/<study>/<study>_rapport.pdf`` (``_report.pdf`` in English) with a sidecar JSON recording that
-  every table and figure it shows passed the disclosure check;
+* ``reports/<study>/<study>_rapport.pdf`` (Danish) and ``<study>_report.pdf`` (English), both in every run, each
+  with a sidecar JSON recording that every table and figure it shows passed the disclosure check (the tables
+  and figures on disk are those of ``report.language``, written last);
+* ``reports/plots/<study>/figures/``: copies of the key PNG figures (Love plot, overlap, the headline outcome's
+  event study) for ``dvc plots``;
 * ``reports/<study>/disclosure_log.csv``: what was suppressed and why (never the suppressed values).
 
-Params: ``report.language`` (da | en, default da) and the disclosure rules of ``report`` (``min_cell``, default 5;
+Params: ``report.language`` (da | en, default da: the language of the tables and figures and the PDF named
+first) and the disclosure rules of ``report`` (``min_cell``, default 5;
 ``protection_relative``, ``allow_zero_shares``, ``dominance_n``, ``dominance_k``), read once into a
 :class:`~pipeline.disclosure.policy.DisclosurePolicy` handed to everything below.
 """
@@ -17,12 +21,14 @@ Params: ``report.language`` (da | en, default da) and the disclosure rules of ``
 from __future__ import annotations
 
 import json
-import sys
+import logging
+import shutil
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import logs
 from pipeline.atomic import atomic_write, write_csv, write_json
 from pipeline.config import UserError, code_list, load_params
 from pipeline.disclosure import rules
@@ -32,11 +38,15 @@ from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.disclosure.protect import headline_candidates, protect_inputs, protect_report_inputs
 from pipeline.report import captions, figures, labels, tables, text
 from pipeline.report.render import render_pdf
+from pipeline.stages.common import chosen_studies, stage_args
 
 CSV_INPUTS = ("effects", "event_study", "means", "balance", "overlap", "cohort_flow", "robustness", "truth", "sensitivity",
               "seed_study", "balance_subgroups", "seed_study_every", "dominance")
 REQUIRED = ("effects", "headline")
 DEFAULT_LANGUAGE = "da"
+LANGUAGES = ("da", "en")
+KEY_FIGURES = ("love_plot.png", "overlap.png", "event_study_{outcome}_*.png")   # copied for dvc plots
+logger = logging.getLogger("pipeline.stages.report")   # also when run as __main__
 
 
 def report_settings(params: dict) -> tuple[str, DisclosurePolicy]:
@@ -275,38 +285,50 @@ def report_study(study: str, params: dict, base: Path, lang: str, policy: Disclo
                 "disclosure": {"min_cell": policy.min_cell, "passed": True, "inputs": checked,
                                "suppressed_or_merged": int(len(log))}},
                sidecar_path(out))
-    other = sdir / pdf_name(study, "en" if lang == "da" else "da")
-    for stale in (other, sidecar_path(other)):
-        if stale.exists():
-            stale.unlink()
     return out
 
 
-def run(params: dict, base: str | Path = ".") -> list[Path]:
+def copy_key_figures(study: str, base: Path) -> None:
+    """Copy the key PNG figures of ``study`` to reports/plots/<study>/figures (rebuilt), where dvc.yaml declares
+    them as image plots."""
+    sdir = base / "reports" / study
+    head = json.loads((sdir / "data" / "headline.json").read_text(encoding="utf-8"))
+    dest = base / "reports" / "plots" / study / "figures"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for pattern in KEY_FIGURES:
+        for p in sorted((sdir / "figures").glob(pattern.format(outcome=head.get("outcome", "")))):
+            shutil.copyfile(p, dest / p.name)
+
+
+def run(params: dict, base: str | Path = ".", study: str | None = None) -> list[Path]:
+    """Report ``study`` (every study of params ``studies`` with results when None) in both languages, the
+    language of ``report.language`` last; returns the PDFs in that language."""
     base = Path(base)
     lang, policy = report_settings(params)
-    studies = list((params.get("studies") or {}).keys())
+    order = [x for x in LANGUAGES if x != lang] + [lang]
     done, skipped = [], []
-    for study in studies:
-        if not (base / "reports" / study / "data").is_dir():
-            skipped.append(study)
+    for name in chosen_studies(params, study):
+        if not (base / "reports" / name / "data").is_dir():
+            skipped.append(name)
             continue
-        pdf = report_study(study, params, base, lang, policy)
+        for x in order:
+            pdf = report_study(name, params, base, x, policy)
+            logger.info("%s: %s", name, pdf)
+        copy_key_figures(name, base)
         done.append(pdf)
-        print(f"report: {study}: {pdf}")
     if skipped:
-        print(f"report: no results for {', '.join(skipped)} (reports/<study>/data missing); skipped")
+        logger.info("no results for %s (reports/<study>/data missing); skipped", ", ".join(skipped))
     if not done:
         raise UserError("report: no study has results in reports/<study>/data; run the estimate stage first")
     return done
 
 
-def main(params_path: str = "params.yaml") -> None:
-    try:
-        run(load_params(params_path))
-    except UserError as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+def main(*argv: str) -> None:
+    """``python -m pipeline.stages.report [params.yaml] [--study NAME] [--quiet | --verbose]``."""
+    args = stage_args("report", argv, study=True)
+    with logs.timed("report"):
+        run(load_params(args.params), study=args.study)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sys
 from pathlib import Path
 
@@ -11,10 +12,13 @@ import pandas as pd
 import pyreadstat
 
 from pipeline.atomic import ParquetStream, atomic_write, write_json, write_parquet
+from pipeline import logs
 from pipeline.config import code_list, load_params
+from pipeline.stages.common import stage_args
 from pipeline.synth.generate import generate
 
 FIXED_STAMP = dt.datetime(2000, 1, 1)   # Stata header time stamp, fixed so files are byte-identical
+log = logging.getLogger("pipeline.stages.synthesize")   # also when run as __main__
 
 
 def write_dream(dream: pd.DataFrame, path: Path, fmt: str) -> None:
@@ -36,20 +40,20 @@ def write_dream(dream: pd.DataFrame, path: Path, fmt: str) -> None:
         raise ValueError(f"synth.dream_format must be dta or sav, not {fmt!r}")
 
 
-def main(params_path: str = "params.yaml") -> None:
-    params = load_params(params_path)
+def run(params: dict) -> None:
+    """Write the synthetic registers (data/raw) and the truth (data/truth) for the validated ``params``."""
     raw = Path("data/raw")
     truth = Path("data/truth")
     if params["data"].get("source", "synthetic") != "synthetic":
         # real data: nothing to generate; leave markers so the stage's outputs exist
         atomic_write(raw / "README.txt", lambda tmp: Path(tmp).write_text("data.source is not 'synthetic': no synthetic data.\n"))
         write_json({"synthetic": False}, truth / "truth_headline.json")
-        print("synthesize: skipped (data.source is not 'synthetic')")
+        log.info("skipped (data.source is not 'synthetic')")
         return
     streams = {name: ParquetStream(raw / f"{name}.parquet") for name in ("eindkomst", "bef")}
     try:
         out = generate(params, code_list("dream_codes"), code_list("areas"), code_list("countries"),
-                       code_list("municipalities"), progress=sys.stderr.isatty(),
+                       code_list("municipalities"), progress=sys.stderr.isatty() and log.isEnabledFor(logging.INFO),
                        sink=lambda name, part: streams[name].write(part))
     except BaseException:
         for st in streams.values():
@@ -71,9 +75,16 @@ def main(params_path: str = "params.yaml") -> None:
     write_parquet(out.truth_yearly, truth / "truth_yearly.parquet")
     write_parquet(out.truth_persons, truth / "truth_persons.parquet")
     write_json({"synthetic": True, "headline": out.truth_headline, "calibration": out.calibration}, truth / "truth_headline.json")
-    print(f"synthesize: {len(out.dream):,} persons; truth in {truth}/truth_headline.json")
+    log.info("%s persons; truth in %s/truth_headline.json", f"{len(out.dream):,}", truth)
     for study, h in out.truth_headline.items():
-        print(f"  {study}: without programme {h['y0']:.4f}, with {h['y1']:.4f}, true effect {h['att']:+.4f}")
+        log.info("%s: without programme %.4f, with %.4f, true effect %+.4f", study, h["y0"], h["y1"], h["att"])
+
+
+def main(*argv: str) -> None:
+    """``python -m pipeline.stages.synthesize [params.yaml] [--quiet | --verbose]``."""
+    args = stage_args("synthesize", argv)
+    with logs.timed("synthesize"):
+        run(load_params(args.params))
 
 
 if __name__ == "__main__":
