@@ -18,6 +18,8 @@ import contextlib
 import numpy as np
 from scipy.stats import norm
 
+from pipeline.logs import progress
+
 KAPPA = (1.0 + np.sqrt(5.0)) / 2.0
 P_LOW = KAPPA / np.sqrt(5.0)          # probability of the value 1 - kappa
 _THRESH = np.uint64(round(P_LOW * 2.0**32))
@@ -85,7 +87,8 @@ def multiplier_draws(S, biters: int, rng: np.random.Generator,
     rowsums = [m.sum(axis=1) for m in mats]
     block = max(1, min(biters, int(block_bytes // (8 * max(nc, 1)))))
     with blas_single_thread():
-        for start in range(0, biters, block):
+        blocks = range(0, biters, block)
+        for start in progress(blocks, "bootstrap: draws", total=len(blocks)):
             b = min(block, biters - start)
             B = mammen_indicator(rng, (b, nc)).T    # (n_c x b) view of a C-ordered block
             for k, M in enumerate(mats):

@@ -30,6 +30,7 @@ import pandas as pd
 
 from pipeline.calendar import WEEK_COLUMN, yyyymm_to_index
 from pipeline.codes import DreamCodeLookup, load_dream_codes
+from pipeline.logs import progress
 from pipeline.panel.rules import (
     CENSORING,
     FLEXJOB,
@@ -437,7 +438,8 @@ def iter_panel(
     n = len(sel_pnr)
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
-    for a in range(0, n, chunk_size):
+    starts = range(0, n, chunk_size)
+    for a in progress(starts, "panel: person chunks", total=len(starts)):
         b = min(a + chunk_size, n)
         if rows is None:
             block = dream[a:b, layout.col_slice]

@@ -44,15 +44,23 @@ def minimum_detectable_effect(se: float | np.ndarray, alpha: float = 0.05, power
     return (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se
 
 
+def _int_or_nan(v) -> int | float:
+    return int(v) if pd.notna(v) else np.nan
+
+
 def _row(res, estimator: str, outcome: str, subgroup: str, unit: str, window: str) -> dict:
-    post = getattr(res, "post_window", None) or (np.nan, np.nan)
-    return {"estimator": estimator, "outcome": outcome, "subgroup": subgroup, "estimate": res.att, "se": res.se,
-            "ci_lower": res.ci[0], "ci_upper": res.ci[1], "p_value": res.p, "mde_80": minimum_detectable_effect(res.se),
-            "n_treated": res.n_treated,
-            "n_control": res.n_control, "mean_treated_pre": res.mean_treated_pre, "mean_treated_post": res.mean_treated_post,
-            "mean_comparison_pre": res.mean_control_pre, "mean_comparison_post": res.mean_control_post,
-            "unit": unit, "window": window, "post_lo": post[0], "post_hi": post[1], "clusters": res.n_clusters,
-            "se_convention": res.convention}
+    """One row of effects.csv from a 2x2 result: its ``tidy()`` row under the table's names (estimate, se,
+    ci_lower/ci_upper, p_value, window bounds, n's and clusters), plus the MDE, the four group means, the unit,
+    the window's label and the SE convention."""
+    t = res.tidy().iloc[0]
+    return {"estimator": estimator, "outcome": outcome, "subgroup": subgroup, "estimate": t["estimate"],
+            "se": t["std_error"], "ci_lower": t["conf_low"], "ci_upper": t["conf_high"], "p_value": t["p_value"],
+            "mde_80": minimum_detectable_effect(t["std_error"]), "n_treated": int(t["n_treated"]),
+            "n_control": int(t["n_control"]), "mean_treated_pre": res.mean_treated_pre,
+            "mean_treated_post": res.mean_treated_post, "mean_comparison_pre": res.mean_control_pre,
+            "mean_comparison_post": res.mean_control_post, "unit": unit, "window": window,
+            "post_lo": _int_or_nan(t["post_lo"]), "post_hi": _int_or_nan(t["post_hi"]),
+            "clusters": _int_or_nan(t["n_clusters"]), "se_convention": res.convention}
 
 
 def did_estimates(ep: pd.DataFrame, yp: pd.DataFrame, est: EstimationSettings, subgroups: list[str]) -> pd.DataFrame:
