@@ -838,7 +838,7 @@ def fit_indicator_design(
     weights: np.ndarray | None,
     clusters: np.ndarray | None,
     *,
-    engine: str = "linearmodels",
+    engine: str = "sparse",
     low_memory: bool = True,
     se_convention: str = "crv1",
 ) -> dict[str, Any]:
@@ -890,7 +890,7 @@ def twfe_did(
     low_memory: bool = True,
     alpha: float = 0.05,
     se_convention: str = "crv1",
-    engine: str = "linearmodels",
+    engine: str = "sparse",
 ) -> DiDResult:
     """Static two-way fixed-effects DiD, the regression contrast of the report.
 
@@ -904,8 +904,9 @@ def twfe_did(
     dates it is the usual variance-weighted TWFE average that can be biased under heterogeneous effects.
 
     SE: see :func:`panel_fe_fit` (default CR1 fixest convention, clustered by person or ``cluster_col``);
-    t(G-1). ``engine="sparse"`` solves the same least-squares problem exactly without PanelOLS
-    (:func:`indicator_fe_fit`). The ``mean_*`` fields are row-level weighted window means (descriptive).
+    t(G-1). ``engine="sparse"`` (default) solves the least-squares problem exactly from sparse normal equations
+    (:func:`indicator_fe_fit`, memory O(rows)); ``engine="linearmodels"`` passes dense regressors to PanelOLS (the
+    reference implementation the sparse engine is tested against). The ``mean_*`` fields are row-level weighted window means (descriptive).
     """
     _require(panel, [outcome, id_col, time_col, event_time_col, treat_col, weight_col, cluster_col])
     pre_lo, pre_hi = _check_window("pre_window", pre_window)
