@@ -73,14 +73,26 @@ def event_study_plot(event: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return wide.round(6).reset_index()
 
 
-def study_metrics(r: dict, balance: pd.DataFrame) -> dict:
-    """The study's DVC metrics, numbers only: the headline (effect, SE, MDE, p, shares, persons), the truth
-    comparison on synthetic data (truth, bias, z, how many of the matched estimates' 95 % intervals cover the
+def study_metrics(r: dict, balance: pd.DataFrame, secondary: list[dict] | tuple = ()) -> dict:
+    """The study's DVC metrics, numbers only: the headline (effect, SE, MDE, p, shares, persons), the yearly
+    matched DiD of the headline outcome over the whole target group (``yearly_effect``, ``yearly_se``: the
+    estimation.post_years window), each named secondary result (``<outcome>_<subgroup>_effect`` and ``_se``), the
+    truth comparison on synthetic data (truth, bias, z, how many of the matched estimates' 95 % intervals cover the
     truth and of how many) and the largest |SMD| over the covariates after matching."""
     h = r["headline"]
     out = {"effect": round(h["effect"], 6), "se": round(h["se"], 6), "mde_80": round(h["mde_80"], 6),
            "p_value": round(h["p_value"], 6), "treated_share": round(h["treated_share"], 6),
            "comparison_share": round(h["comparison_share"], 6), "n_treated": int(h["n_treated"])}
+    eff = r.get("effects")
+    if eff is not None:
+        picks = [("yearly", "matched_did_yearly", h["outcome"], "all")]
+        picks += [(f"{sec['outcome']}_{sec['subgroup']}", sec.get("estimator", "matched_did"), sec["outcome"], sec["subgroup"])
+                  for sec in secondary]
+        for name, estimator, outcome, subgroup in picks:
+            row = eff[(eff["estimator"] == estimator) & (eff["outcome"] == outcome) & (eff["subgroup"] == subgroup)]
+            if len(row):
+                out[f"{name}_effect"] = round(float(row["estimate"].iloc[0]), 6)
+                out[f"{name}_se"] = round(float(row["se"].iloc[0]), 6)
     if "truth" in r:
         t = r["truth"]
         ht = t[(t.estimator == h["estimator"]) & (t.outcome == h["outcome"]) & (t.subgroup == h["subgroup"])].iloc[0]
@@ -168,7 +180,7 @@ def _estimate_all(params: dict, studies: list[str]) -> None:
                     "on the headline estimand"],
                 "definitions_da": RULES_TEXT_DA, "definitions_en": RULES_TEXT_EN}
         write_json(meta, out / "meta.json")
-        write_json(study_metrics(r, bal), Path("reports") / study / "metrics.json")
+        write_json(study_metrics(r, bal, st.get("secondary") or []), Path("reports") / study / "metrics.json")
         plots = Path("reports") / "plots" / study / "event_study"
         for outcome in dict.fromkeys(r["event_study"]["outcome"]):
             write_csv(event_study_plot(r["event_study"], outcome), plots / f"{outcome}.csv")
