@@ -384,22 +384,39 @@ def area_randomization_test(
 
     Parameters
     ----------
-    effect : one float per unit, e.g. a person's post-minus-pre outcome change.
-    weight : non-negative matching weights (units with weight 0 are dropped).
-    area : area label per unit (integers or any hashable labels).
-    treated : 0/1 per unit; must be constant within area (ValueError naming the areas otherwise).
-    statistic : "t" (RI-t, default) or "coef" (RI-beta); see the module docstring for why "t".
-    max_assignments : enumerate all C(G, G1) assignments if there are at most this many, otherwise use
-        the observed assignment plus ``max_assignments - 1`` distinct random others.
-    seed : seed or Generator for the random assignments (unused under full enumeration).
-    alpha : level of the test-inversion interval and of the ``too_few_areas`` check.
+    effect : array_like of float
+        One float per unit, e.g. a person's post-minus-pre outcome change; must be finite.
+    weight : array_like of float
+        Non-negative matching weights (units with weight 0 are dropped).
+    area : array_like
+        Area label per unit (integers or any hashable labels; no missing values).
+    treated : array_like
+        0/1 (or boolean) per unit; must be constant within area (ValueError naming the areas otherwise).
+    statistic : {"t", "coef"}
+        "t" (RI-t, default) or "coef" (RI-beta); see the module docstring for why "t".
+    max_assignments : int
+        Enumerate all C(G, G1) assignments if there are at most this many, otherwise use the observed
+        assignment plus ``max_assignments - 1`` distinct random others (default 20000; at least 2).
+    seed : int or numpy.random.Generator, optional
+        Seed or Generator for the random assignments (default 0; unused under full enumeration).
+    alpha : float
+        Level of the test-inversion interval and of the ``too_few_areas`` check (in (0, 1); default 0.05).
 
     Returns
     -------
-    AreaRITestResult with ``estimate`` = weighted treated mean - weighted control mean,
-    ``se`` = CR1 area-clustered SE ``sqrt(G/(G-1) (n-1)/(n-2) sum_g c_g^2)`` (module docstring),
-    ``t = estimate/se``, the two-sided RI ``p_value`` (ties count as exceedances, observed assignment
-    included), ``ci`` by test inversion, ``n_assignments``, ``exact``, ``min_p = 1/n_assignments``.
+    AreaRITestResult
+        ``estimate`` = weighted treated mean - weighted control mean,
+        ``se`` = CR1 area-clustered SE ``sqrt(G/(G-1) (n-1)/(n-2) sum_g c_g^2)`` (module docstring),
+        ``t = estimate/se``, the two-sided RI ``p_value`` (ties count as exceedances, observed assignment
+        included), ``ci`` by test inversion, ``n_assignments``, ``exact``, ``min_p = 1/n_assignments``.
+
+    Raises
+    ------
+    ValueError
+        If ``statistic`` is unknown, ``alpha`` is not in (0, 1), ``max_assignments < 2``, the inputs differ
+        in length or are empty, an effect is not finite, a weight is negative or not finite, ``treated`` is
+        not 0/1 or varies within an area, an area label is missing, all weights are zero, there is no
+        treated or no control area with positive weight, or fewer than three units have positive weight.
     """
     if statistic not in ("t", "coef"):
         raise ValueError("statistic must be 't' or 'coef'")

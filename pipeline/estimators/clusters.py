@@ -43,15 +43,22 @@ def pair_person_components(person: np.ndarray | pd.Series, pair: np.ndarray | pd
 
     Parameters
     ----------
-    person : array of person ids, one per unit (any hashable values; NaN not allowed)
-    pair : array of matched-set ids, one per unit; a unit without a pair (e.g. an unmatched row kept with
-        weight 0) may carry a pair id of its own
+    person : numpy.ndarray or pandas.Series
+        Person ids, one per unit (any hashable values; NaN not allowed).
+    pair : numpy.ndarray or pandas.Series
+        Matched-set ids, one per unit; a unit without a pair (e.g. an unmatched row kept with weight 0)
+        may carry a pair id of its own.
 
     Returns
     -------
     numpy.ndarray of int64
         Component ids numbered in order of first appearance of the component's smallest unit, so the
         numbering does not depend on the values of the ids.
+
+    Raises
+    ------
+    ValueError
+        If ``person`` and ``pair`` differ in length or contain missing values.
     """
     person, pair = _unit_ids(person, pair)
     n = len(person)
@@ -114,6 +121,25 @@ def shared_person_graph(person: np.ndarray | pd.Series, pair: np.ndarray | pd.Se
     person it is the component-clustered variance. Unlike the components it leaves out chains (k ~ m ~ l with
     k, l sharing nobody: zero covariance), which on a stacked yearly design join thousands of pairs into a
     few giant components and leave a cluster-robust variance with the information of a handful of clusters.
+
+    Parameters
+    ----------
+    person : numpy.ndarray or pandas.Series
+        Person id of each unit (row), any hashable values; no missing values.
+    pair : numpy.ndarray or pandas.Series
+        Matched-set id of each unit; no missing values.
+
+    Returns
+    -------
+    SharedPersonGraph
+        ``set_codes`` (matched set of each unit, 0..n_sets-1 in sorted order of the set ids), ``n_sets``,
+        and ``adj_k``/``adj_l``: every pair of distinct sets sharing at least one person, once, with
+        ``adj_k < adj_l``, sorted.
+
+    Raises
+    ------
+    ValueError
+        If ``person`` and ``pair`` differ in length or contain missing values.
     """
     person, pair = _unit_ids(person, pair)
     s_code, s_levels = pd.factorize(pair, sort=True)

@@ -309,6 +309,37 @@ def wls_cluster_cov(
     (dyadic-robust) variance: the meat ``sum_{k = l or k ~ l} s_k s_l'`` over matched sets k, l that are the
     same or share a person, with G = the number of matched sets in the CR1 factor; negative eigenvalues are
     set to 0. Returns ``(beta, V, G)``.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        Outcome, shape ``(n,)``.
+    X : numpy.ndarray
+        Regressors, shape ``(n, k)`` (a 1-D array is one column); include the intercept column if wanted.
+    weights : numpy.ndarray, optional
+        Non-negative WLS weights ``w``, shape ``(n,)``; every row weighs 1 when omitted.
+    clusters : numpy.ndarray or SharedPersonGraph, optional
+        Cluster ids, shape ``(n,)`` for one-way or ``(n, d)`` (one column per dimension) for multiway
+        clustering, no missing values; or a :class:`~pipeline.estimators.clusters.SharedPersonGraph` of the
+        rows for the shared-person variance. None (default): every row its own cluster (HC1).
+
+    Returns
+    -------
+    beta : numpy.ndarray
+        Coefficients, shape ``(k,)``.
+    V : numpy.ndarray
+        CR1 covariance of ``beta``, shape ``(k, k)``.
+    G : int
+        Clusters in the CR1 factor and for t(G-1): ``n`` without clusters, the number of clusters
+        (one-way), the smallest number of clusters of any dimension (multiway) or the number of matched
+        sets (shared-person graph).
+
+    Raises
+    ------
+    ValueError
+        If ``n <= k`` (no residual degrees of freedom), a cluster dimension (or intersection of
+        dimensions) has fewer than two clusters, the graph has fewer than two matched sets, or the
+        cluster ids contain missing values.
     """
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
@@ -375,6 +406,49 @@ def person_changes(
     the (inclusive) windows, NaN when the window has no non-missing row; ``delta = y_post - y_pre``.
     ``weight`` is 1 when ``weight_col`` is None. Treatment, weight and cluster must be constant within
     person (ValueError otherwise). Vectorised: one factorize and a few bincounts.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-period panel.
+    outcome : str
+        Outcome column (0/1 indicator or paid hours); missing values are skipped.
+    id_col : str
+        Person id column (no missing values); the output is indexed by its sorted values.
+    treat_col : str
+        Treatment column (0/1, constant within person).
+    event_time_col : str
+        Event-time column (int, months relative to the person's reference date); rows with a missing
+        event time fall in no window.
+    weight_col : str or None
+        Matching weight (finite, non-negative, constant within person); None (default) gives weight 1.
+    pre_window : tuple of int or None
+        Inclusive event-time bounds ``(lo, hi)`` of the pre window, default ``(-12, -1)``; None omits
+        ``y_pre`` and ``delta``.
+    post_window : tuple of int
+        Inclusive event-time bounds ``(lo, hi)`` of the post window, default ``(1, 12)``.
+    cluster_col : str or list of str, optional
+        Cluster column(s), each constant within person and without missing values; copied to
+        ``cluster``, ``cluster2``, ...
+    graph_cols : tuple of str, optional
+        ``(matched-set column, person column)``, each constant within ``id_col``; copied to ``graph_set``
+        and ``graph_person``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person (index ``id_col``, sorted) with ``treat`` (int8), ``weight`` (float), the
+        cluster and graph columns when requested, ``y_pre`` (only with a pre window), ``y_post`` and
+        ``delta`` (only with a pre window); window means are NaN when the window has no non-missing row.
+
+    Raises
+    ------
+    KeyError
+        If a named column is not in ``panel``.
+    ValueError
+        If ``id_col`` or a cluster/graph column has missing values, a window has ``lo > hi``, the
+        treatment is not 0/1, or treatment, weight, cluster or graph column varies within person, or a
+        weight is negative or not finite.
     """
     cluster_cols = _cluster_list(cluster_col)
     _require(panel, [outcome, id_col, treat_col, event_time_col, weight_col, *cluster_cols, *(graph_cols or ())])
@@ -591,6 +665,36 @@ def naive_difference(
     (``weight_col=None``: every person with a non-missing post-window row weighs 1; pass the unmatched
     panel to show the raw gap). Estimator: (W)LS of the person post mean on ``[1, D_i]``; SE CR1 by
     person (= HC1) or by ``cluster_col``; t(G-1). ``mean_*_pre`` are NaN.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-period panel.
+    outcome, id_col, treat_col, event_time_col : str
+        Outcome, person id, treatment (0/1, constant within person) and event-time (int, months) columns.
+    post_window : tuple of int
+        Inclusive event-time bounds ``(lo, hi)`` of the post window, default ``(1, 12)``.
+    weight_col : str or None
+        Matching weight (constant within person; 0 = dropped); None (default) weighs every person 1.
+    cluster_col : str, optional
+        Cluster column (constant within person); persons when omitted.
+    alpha : float
+        One minus the coverage of ``ci`` (default 0.05).
+
+    Returns
+    -------
+    DiDResult
+        ``estimator="naive_difference"``: ``att`` = the post-period difference, ``se, ci, t, p``, sample
+        sizes (persons with weight 0 or no non-missing post-window row counted in ``n_dropped``), the post
+        group means, ``pre_window=None`` and the results protocol.
+
+    Raises
+    ------
+    KeyError
+        If a named column is not in ``panel``.
+    ValueError
+        If the window has ``lo > hi``, the person-level inputs are invalid (see :func:`person_changes`),
+        there are no treated or no comparison persons left, or fewer than two clusters.
     """
     pc = person_changes(
         panel, outcome, id_col, treat_col, event_time_col, weight_col, None, post_window, cluster_col
@@ -907,6 +1011,52 @@ def twfe_did(
     t(G-1). ``engine="sparse"`` (default) solves the least-squares problem exactly from sparse normal equations
     (:func:`indicator_fe_fit`, memory O(rows)); ``engine="linearmodels"`` passes dense regressors to PanelOLS (the
     reference implementation the sparse engine is tested against). The ``mean_*`` fields are row-level weighted window means (descriptive).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-month panel.
+    outcome, id_col : str
+        Outcome and person id columns; rows with a missing outcome are dropped.
+    time_col : str
+        Calendar month column (int YYYYMM; missing months raise).
+    event_time_col : str
+        Event-time column (int, months relative to the person's reference date).
+    treat_col : str
+        Treatment column (0/1).
+    weight_col : str, optional
+        Row WLS weight (non-negative, not missing; rows with weight 0 are dropped); None (default) fits
+        unweighted.
+    pre_window, post_window : tuple of int
+        Inclusive event-time bounds ``(lo, hi)``, defaults ``(-12, -1)`` and ``(1, 12)``; they must not
+        overlap. Rows in neither window are dropped; ``Post_it`` is 1 in ``post_window``.
+    cluster_col : str, optional
+        Cluster column; persons when omitted.
+    low_memory : bool
+        PanelOLS's iterative demeaning (``engine="linearmodels"`` only).
+    alpha : float
+        One minus the coverage of ``ci`` (default 0.05).
+    se_convention : {"crv1", "linearmodels"}
+        Small-sample factor of the clustered SE (see :func:`panel_fe_fit`).
+    engine : {"sparse", "linearmodels"}
+        Fitting engine (same numbers).
+
+    Returns
+    -------
+    DiDResult
+        ``estimator="twfe_did"``: ``att`` = beta, ``se, ci, t, p`` (t with G-1 df), sample sizes
+        (``n_dropped`` = persons without any kept row), the row-level weighted group means, ``extra``
+        with ``n_obs`` and ``n_periods`` (calendar months), and the results protocol.
+
+    Raises
+    ------
+    KeyError
+        If a named column is not in ``panel``.
+    ValueError
+        If a window has ``lo > hi``, the windows overlap, a weight is negative or missing, the treatment
+        is not 0/1, a calendar month or cluster id is missing, ``se_convention`` or ``engine`` is not one
+        of the listed values, a (person, month) pair occurs twice, or the treatment regressor is collinear
+        with the fixed effects (sparse engine).
     """
     _require(panel, [outcome, id_col, time_col, event_time_col, treat_col, weight_col, cluster_col])
     pre_lo, pre_hi = _check_window("pre_window", pre_window)

@@ -432,6 +432,53 @@ def drdid(data: pd.DataFrame, yname: str, tname: str, idname: str, dname: str, x
     propensity score and OLS (``drdid_panel``). See the module docstring for formulas, the data
     conventions, and the standard error: ``sd(influence)/sqrt(n)`` with R's ``sd`` (divisor
     ``n-1``), whereas ``att_gt`` uses R ``did``'s divisor ``n``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long two-period panel, one row per unit and period (other inputs are converted with
+        ``pandas.DataFrame``).
+    yname : str
+        Outcome column.
+    tname : str
+        Period column (numeric) with exactly two values: the smaller is the pre, the larger the post period.
+    idname : str
+        Unit id column, unique within each period.
+    dname : str
+        Group column (numeric 0/1, time invariant): 1 = treated in the post period, 0 = comparison.
+    xformla : str or list of str, optional
+        Covariates: None (default, intercept only), a list of columns, or a formula string
+        ``"~ x1 + x2"`` (patsy syntax); pre-period values are used.
+    weightsname : str, optional
+        Sampling-weight column (non-negative, time invariant; normalised to mean one); equal weights
+        when omitted.
+    est_method : {"imp", "trad"}
+        Improved DR with inverse-probability tilting and WLS (default) or the traditional DR with logit
+        MLE and OLS.
+    alpha : float
+        One minus the coverage of ``ci``, in (0, 1) (default 0.05).
+
+    Returns
+    -------
+    DRDIDResult
+        ``att``, ``se``, normal ``ci`` and ``p_value``, ``n`` and ``n_treated``, ``est_method`` (the DRDID
+        function reproduced), the influence function (``influence``, ordered as ``unit_ids``) and the
+        results protocol (``tidy()``, ``summary()``, ``settings``).
+
+    Raises
+    ------
+    KeyError
+        If a named column or covariate is not in ``data``.
+    TypeError
+        If ``tname`` or ``dname`` is not numeric, or ``xformla`` is neither None, a string nor a list.
+    ValueError
+        If ``est_method`` is unknown, ``tname`` does not take exactly two values, ``(idname, tname)`` is
+        not unique, ``dname`` is not 0/1 or varies over time, the weights vary over time, are negative
+        or sum to zero, the treated or the comparison group has fewer than (number of covariate terms) + 5
+        units, or ``alpha`` is not in (0, 1).
+    EstimationError
+        If no intercept column is left after dropping collinear covariates or a nuisance fit fails
+        (singular design, no overlap).
     """
     if est_method not in ("imp", "trad"):
         raise ValueError("est_method must be 'imp' or 'trad'")
@@ -447,7 +494,52 @@ def ordid(data: pd.DataFrame, yname: str, tname: str, idname: str, dname: str, x
     """Outcome-regression DiD estimator of the ATT with two-period panel data (R ``DRDID::ordid``,
     ``panel = TRUE``, i.e. ``reg_did_panel``): OLS of the outcome change on the covariates among
     the comparison units, averaged over the treated. Standard error ``sd(influence)/sqrt(n)``
-    with R's ``sd`` (divisor ``n-1``; ``att_gt`` uses divisor ``n``)."""
+    with R's ``sd`` (divisor ``n-1``; ``att_gt`` uses divisor ``n``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long two-period panel, one row per unit and period (other inputs are converted with
+        ``pandas.DataFrame``).
+    yname : str
+        Outcome column.
+    tname : str
+        Period column (numeric) with exactly two values: the smaller is the pre, the larger the post period.
+    idname : str
+        Unit id column, unique within each period.
+    dname : str
+        Group column (numeric 0/1, time invariant): 1 = treated in the post period, 0 = comparison.
+    xformla : str or list of str, optional
+        Covariates: None (default, intercept only), a list of columns, or a formula string
+        ``"~ x1 + x2"`` (patsy syntax); pre-period values are used.
+    weightsname : str, optional
+        Sampling-weight column (non-negative, time invariant; normalised to mean one); equal weights
+        when omitted.
+    alpha : float
+        One minus the coverage of ``ci``, in (0, 1) (default 0.05).
+
+    Returns
+    -------
+    DRDIDResult
+        ``att``, ``se``, normal ``ci`` and ``p_value``, ``n`` and ``n_treated``, ``est_method`` (the DRDID
+        function reproduced), the influence function (``influence``, ordered as ``unit_ids``) and the
+        results protocol (``tidy()``, ``summary()``, ``settings``).
+
+    Raises
+    ------
+    KeyError
+        If a named column or covariate is not in ``data``.
+    TypeError
+        If ``tname`` or ``dname`` is not numeric, or ``xformla`` is neither None, a string nor a list.
+    ValueError
+        If ``tname`` does not take exactly two values, ``(idname, tname)`` is not unique, ``dname``
+        is not 0/1 or varies over time, the weights vary over time, are negative or sum to zero, the
+        treated or the comparison group has fewer than (number of covariate terms) + 5 units, or ``alpha``
+        is not in (0, 1).
+    EstimationError
+        If no intercept column is left after dropping collinear covariates or a nuisance fit fails
+        (singular design, no overlap).
+    """
     p = _prepare(data, yname, tname, idname, dname, xformla, weightsname)
     att, inf = panel_att(PanelContext("reg", p.d, p.X, p.w), p.dy)
     call = _call("ordid", yname=yname, tname=tname, idname=idname, dname=dname,
@@ -463,7 +555,54 @@ def ipwdid(data: pd.DataFrame, yname: str, tname: str, idname: str, dname: str, 
     ``normalized=True`` (default): Hajek-type, control weights normalised to sum to one
     (``std_ipw_did_panel``); ``False``: Abadie's (2005) Horvitz-Thompson-type estimator
     (``ipw_did_panel``). Standard error ``sd(influence)/sqrt(n)`` with R's ``sd`` (divisor
-    ``n-1``; ``att_gt`` uses divisor ``n``)."""
+    ``n-1``; ``att_gt`` uses divisor ``n``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long two-period panel, one row per unit and period (other inputs are converted with
+        ``pandas.DataFrame``).
+    yname : str
+        Outcome column.
+    tname : str
+        Period column (numeric) with exactly two values: the smaller is the pre, the larger the post period.
+    idname : str
+        Unit id column, unique within each period.
+    dname : str
+        Group column (numeric 0/1, time invariant): 1 = treated in the post period, 0 = comparison.
+    xformla : str or list of str, optional
+        Covariates: None (default, intercept only), a list of columns, or a formula string
+        ``"~ x1 + x2"`` (patsy syntax); pre-period values are used.
+    weightsname : str, optional
+        Sampling-weight column (non-negative, time invariant; normalised to mean one); equal weights
+        when omitted.
+    normalized : bool
+        Hajek-type (True, default) or Horvitz-Thompson-type (False) weights.
+    alpha : float
+        One minus the coverage of ``ci``, in (0, 1) (default 0.05).
+
+    Returns
+    -------
+    DRDIDResult
+        ``att``, ``se``, normal ``ci`` and ``p_value``, ``n`` and ``n_treated``, ``est_method`` (the DRDID
+        function reproduced), the influence function (``influence``, ordered as ``unit_ids``) and the
+        results protocol (``tidy()``, ``summary()``, ``settings``).
+
+    Raises
+    ------
+    KeyError
+        If a named column or covariate is not in ``data``.
+    TypeError
+        If ``tname`` or ``dname`` is not numeric, or ``xformla`` is neither None, a string nor a list.
+    ValueError
+        If ``tname`` does not take exactly two values, ``(idname, tname)`` is not unique, ``dname``
+        is not 0/1 or varies over time, the weights vary over time, are negative or sum to zero, the
+        treated or the comparison group has fewer than (number of covariate terms) + 5 units, or ``alpha``
+        is not in (0, 1).
+    EstimationError
+        If no intercept column is left after dropping collinear covariates or a nuisance fit fails
+        (singular design, no overlap).
+    """
     p = _prepare(data, yname, tname, idname, dname, xformla, weightsname)
     if normalized:
         att, inf = panel_att(PanelContext("ipw", p.d, p.X, p.w), p.dy)

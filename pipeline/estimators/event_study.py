@@ -380,6 +380,27 @@ def pretrend_test(result: EventStudyResult, periods: list[int] | None = None) ->
     ``chi2 = b' V^+ b`` ~ chi2(rank) and ``F = chi2/rank`` ~ F(rank, G-1), with ``V`` the clustered
     covariance of the chosen convention. Warns when ``V`` is rank deficient (fewer clusters than
     restrictions), in which case the test uses the ``rank`` estimable combinations.
+
+    Parameters
+    ----------
+    result : EventStudyResult
+        Output of :func:`event_study`.
+    periods : list of int, optional
+        Event times whose coefficients are tested jointly; default every estimated event time < 0.
+
+    Returns
+    -------
+    PretrendTest
+        ``periods``, ``chi2`` with ``df_chi2 = rank`` and ``p_chi2``, ``f`` with ``(df_num, df_den) =
+        (rank, G-1)`` and ``p_f``, and the ``rank`` of the covariance used.
+
+    Raises
+    ------
+    KeyError
+        If a requested event time has no estimated coefficient (the reference period, an event time
+        outside the window or one absorbed by the fixed effects).
+    ValueError
+        If there is no coefficient to test (no estimated event time < 0, or ``periods`` empty).
     """
     idx = result.params.index
     sel = [e for e in idx if e < 0] if periods is None else list(periods)
@@ -436,6 +457,44 @@ def placebo_did(
     ``(1, shift - 1)`` and must end before the true reference date (``post_window[1] < shift``). E.g.
     shift=12: placebo pre = true months -24..-13, placebo post = -11..-1. Under parallel trends (and no
     anticipation) the estimand is 0. Estimation and SE exactly as :func:`matched_did`.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-period panel.
+    outcome, id_col, treat_col, event_time_col : str
+        Outcome, person id, treatment (0/1, constant within person) and true event-time (int, months)
+        columns.
+    weight_col : str or None
+        Matching weight (constant within person; 0 = unmatched); None weighs every person 1.
+    shift : int
+        Months by which the placebo reference date precedes the true one (at least 2; default 12).
+    pre_window : tuple of int
+        Inclusive placebo event-time bounds ``(lo, hi)`` of the pre window, default ``(-12, -1)``.
+    post_window : tuple of int, optional
+        Inclusive placebo event-time bounds ``(lo, hi)`` of the post window; default ``(1, shift - 1)``;
+        the upper end must be below ``shift``.
+    cluster_col : str or list of str, optional
+        Cluster column(s); persons when omitted.
+    alpha : float
+        One minus the coverage of ``ci`` (default 0.05).
+    graph_cols : tuple of str, optional
+        ``(matched set, person)`` columns for the shared-person variance.
+
+    Returns
+    -------
+    DiDResult
+        ``estimator="placebo_did"``, windows in placebo event time, and ``extra`` with ``shift`` and the
+        windows in true event time (``true_pre_window``, ``true_post_window``); otherwise as
+        :func:`matched_did`.
+
+    Raises
+    ------
+    KeyError
+        If a named column is not in ``panel``.
+    ValueError
+        If ``shift < 2``, a window has ``lo > hi``, ``post_window`` reaches the true reference date, both
+        ``cluster_col`` and ``graph_cols`` are given, or :func:`matched_did` rejects its input.
     """
     shift = int(shift)
     if shift < 2:

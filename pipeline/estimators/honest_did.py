@@ -893,6 +893,16 @@ def sensitivity_results(
     -------
     pandas.DataFrame
         Columns ``lb, ub, method, Delta, M`` (one row per ``M``).
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not ``(n, n)`` for the ``n`` entries of ``betahat``, either number of periods is below
+        1 or they do not add up to ``n``, ``betahat`` or ``sigma`` is not finite, ``l_vec`` does not have
+        ``num_post_periods`` entries, an ``M`` is negative, ``method`` is unknown, or (conditional
+        methods) ``l_vec`` is zero or a moment has zero variance.
+    NotImplementedError
+        For ``method="C-F"``.
     """
     b, s, lv = _prepare(betahat, sigma, num_pre_periods, num_post_periods, l_vec)
     k, t = int(num_pre_periods), int(num_post_periods)
@@ -984,6 +994,14 @@ def sensitivity_results_relative_magnitudes(
     -------
     pandas.DataFrame
         Columns ``lb, ub, method, Delta, Mbar``.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not ``(n, n)`` for the ``n`` entries of ``betahat``, either number of periods is below
+        1 or they do not add up to ``n``, ``betahat`` or ``sigma`` is not finite, ``l_vec`` does not have
+        ``num_post_periods`` entries, ``method`` is unknown, an ``Mbar`` is negative, ``l_vec`` is
+        zero, or a moment has zero variance.
     """
     b, s, lv = _prepare(betahat, sigma, num_pre_periods, num_post_periods, l_vec)
     k, t = int(num_pre_periods), int(num_post_periods)
@@ -1037,6 +1055,13 @@ def original_cs(
     -------
     pandas.DataFrame
         One row with columns ``lb, ub, method ("Original"), Delta (None)``.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma`` is not ``(n, n)`` for the ``n`` entries of ``betahat``, either number of periods is below
+        1 or they do not add up to ``n``, ``betahat`` or ``sigma`` is not finite, ``l_vec`` does not have
+        ``num_post_periods`` entries.
     """
     b, s, lv = _prepare(betahat, sigma, num_pre_periods, num_post_periods, l_vec)
     k = int(num_pre_periods)
@@ -1063,6 +1088,12 @@ def breakdown_value(results_df: pd.DataFrame, param_col: str | None = None) -> f
     Returns
     -------
     float or None
+
+    Raises
+    ------
+    ValueError
+        If ``param_col`` is omitted and ``results_df`` does not have exactly one of the columns ``M`` and
+        ``Mbar``.
     """
     if param_col is None:
         cands = [c for c in ("M", "Mbar") if c in results_df.columns]
@@ -1298,6 +1329,12 @@ def sensitivity_analysis(
     Returns
     -------
     SensitivityResult
+
+    Raises
+    ------
+    ValueError
+        If ``restriction`` is unknown, or for invalid inputs as in :func:`sensitivity_results` (SD) or
+        :func:`sensitivity_results_relative_magnitudes` (RM).
     """
     b, s, lv = _prepare(betahat, sigma, num_pre_periods, num_post_periods, l_vec)
     if restriction == "RM":

@@ -147,7 +147,35 @@ def bootstrap_weights(
     full_enumeration: bool | str = "auto",
     random_state: int | np.random.Generator | None = None,
 ) -> tuple[np.ndarray, bool]:
-    """Matrix of cluster-level bootstrap weights (n_boot x G) and whether it is a full enumeration."""
+    """Matrix of cluster-level bootstrap weights (n_boot x G) and whether it is a full enumeration.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters ``G``.
+    n_boot : int
+        Number of draws (rows) when simulating.
+    weight_type : {"rademacher", "webb"}
+        Rademacher (+-1, p=1/2) or Webb's six-point distribution.
+    full_enumeration : bool or "auto"
+        ``"auto"`` (default): enumerate all ``2**G`` Rademacher sign vectors when ``2**G <= n_boot``;
+        True: always enumerate (Rademacher only, at most 20 clusters); False: always simulate.
+    random_state : int or numpy.random.Generator, optional
+        Seed or generator of the simulated draws (unused under full enumeration).
+
+    Returns
+    -------
+    V : numpy.ndarray
+        Weights, shape ``(2**G, G)`` under full enumeration, else ``(n_boot, G)``.
+    enumerated : bool
+        Whether ``V`` is the full enumeration.
+
+    Raises
+    ------
+    ValueError
+        If ``weight_type`` is unknown, full enumeration is forced with more than 20 clusters, or forced with
+        Webb weights.
+    """
     G = int(n_clusters)
     if weight_type not in ("rademacher", "webb"):
         raise ValueError("weight_type must be 'rademacher' or 'webb'")
@@ -203,6 +231,57 @@ def wild_cluster_bootstrap(
     ``X`` must contain the intercept if wanted. ``param`` is a column position or a column name of a
     DataFrame ``X``. See the module docstring for the algorithm, weights, p value and CI conventions.
     ``ci_method=None`` skips the interval. Seeded by ``random_state`` (unused under full enumeration).
+
+    Parameters
+    ----------
+    y : array_like
+        Outcome, shape ``(n,)``, no missing values.
+    X : array_like or pandas.DataFrame
+        Regressors, shape ``(n, k)`` (a 1-D array is one column), no missing values; column names of a
+        DataFrame name the coefficients.
+    clusters : array_like
+        Cluster id per row, no missing values; at least two clusters.
+    weights : array_like, optional
+        Non-negative WLS weights per row; every row weighs 1 when omitted.
+    param : int or str
+        Tested coefficient: column position (negative counts from the end; default -1, the last column) or
+        column name of a DataFrame ``X``.
+    null : float
+        Value ``b0`` of the coefficient under H0 (default 0), in the units of the coefficient.
+    n_boot : int
+        Bootstrap draws (default 9999); under full enumeration the ``2**G`` sign vectors are used instead.
+    weight_type : {"rademacher", "webb"}
+        Distribution of the cluster draws ``v_g``.
+    impose_null : bool
+        WCR (True, default: restricted fit with ``b_j = null``) or WCU (False).
+    p_value_type : {"symmetric", "equal-tailed"}
+        Bootstrap p value convention.
+    ci_method : {"inversion", "percentile-t"} or None
+        Confidence interval by test inversion (needs ``impose_null=True``), WCU bootstrap-t percentiles, or
+        none (``ci`` NaN).
+    alpha : float
+        One minus the coverage of ``ci`` (default 0.05).
+    full_enumeration : bool or "auto"
+        See :func:`bootstrap_weights`.
+    random_state : int or numpy.random.Generator, optional
+        Seed or generator of the draws.
+    return_draws : bool
+        Keep the bootstrap t statistics (``t_star``) and the weight matrix (``draws``) in the result.
+
+    Returns
+    -------
+    WildBootstrapResult
+        ``estimate``, analytic CR1 ``se``, ``t = (estimate - null) / se``, bootstrap ``p_value``, ``ci``
+        (+-inf where unbounded), the number of draws used (``n_boot``), the settings and the results
+        protocol (``tidy()``, ``summary()``, ``settings``).
+
+    Raises
+    ------
+    ValueError
+        If ``p_value_type``, ``ci_method`` or ``weight_type`` is unknown, inversion is asked without
+        ``impose_null``, ``param`` is a name but ``X`` is not a DataFrame (or has no such column), ``y``,
+        ``X`` or ``weights`` have missing values or negative weights, ``clusters`` has missing values or
+        fewer than two clusters, or the full enumeration request is invalid (see :func:`bootstrap_weights`).
     """
     if p_value_type not in ("symmetric", "equal-tailed"):
         raise ValueError("p_value_type must be 'symmetric' or 'equal-tailed'")
@@ -393,6 +472,37 @@ def matched_did_wild_bootstrap(
     Same regression as :func:`pipeline.estimators.did.matched_did` (WLS of the person change
     ``dY_i`` on ``[1, D_i]`` with matching weights), clustered by ``cluster_col``; H0: ATT = 0. The
     analytic CR1 result is returned in ``extra["did"]`` (a :class:`DiDResult`).
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Long person-period panel.
+    outcome, id_col, treat_col, event_time_col : str
+        Outcome, person id, treatment (0/1, constant within person) and event-time (int, months) columns.
+    weight_col : str or None
+        Matching weight (constant within person; 0 = unmatched, dropped); None weighs every person 1.
+    cluster_col : str
+        Cluster column (e.g. the area id), constant within person.
+    pre_window, post_window : tuple of int
+        Inclusive event-time bounds ``(lo, hi)``, defaults ``(-12, -1)`` and ``(1, 12)``.
+    n_boot, weight_type, alpha, p_value_type, full_enumeration, random_state
+        As in :func:`wild_cluster_bootstrap`.
+    ci_method : {"inversion", "percentile-t"}
+        Confidence interval method (None skips it), as in :func:`wild_cluster_bootstrap`.
+
+    Returns
+    -------
+    WildBootstrapResult
+        The WCR result for the coefficient ``"treated"`` (H0: ATT = 0) with ``extra["did"]`` the analytic
+        :func:`~pipeline.estimators.did.matched_did` result with the same clusters.
+
+    Raises
+    ------
+    KeyError
+        If a named column is not in ``panel``.
+    ValueError
+        If the person-level inputs are invalid (see :func:`~pipeline.estimators.did.person_changes`), there
+        are fewer than two clusters, or a bootstrap option is invalid.
     """
     pc = person_changes(
         panel, outcome, id_col, treat_col, event_time_col, weight_col, pre_window, post_window, cluster_col
