@@ -452,10 +452,10 @@ def test_cli_unexpected_error_is_one_short_line(tmp_path, monkeypatch, capsys):
     from pipeline import cli as cli_module
     from pipeline.stages import cohorts
 
-    def main(*_args):
+    def run(*_args, **_kwargs):      # the CLI calls each stage's run(settings)
         raise KeyError(HUGE)
 
-    monkeypatch.setattr(cohorts, "main", main)
+    monkeypatch.setattr(cohorts, "run", run)
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     capsys.readouterr()
     with cwd(tmp_path):
@@ -482,7 +482,7 @@ def test_operating_system_error_outside_atomic_writes(tmp_path, monkeypatch, cap
     assert info.value.code == 2
     assert one_line_error(capsys.readouterr().err) == "error: cannot write reports/study/report.pdf: No space left on device"
 
-    monkeypatch.setattr(cohorts, "main", main)
+    monkeypatch.setattr(cohorts, "run", lambda *_a, **_k: main())    # the CLI calls each stage's run(settings)
     shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     with cwd(tmp_path):
         status = cli_module.main(["run", "--stage", "cohorts"])
