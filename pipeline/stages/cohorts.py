@@ -38,9 +38,10 @@ def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame,
     if len(dream) != len(panel):
         raise UserError(f"{PANEL} has {len(panel)} partitions, {interim / 'dream.parquet'} {len(dream)}; "
                         "run the panel stage again")
-    tables = {t: str(interim / f"{t}.parquet") for t in (*PERSON_TABLES, *AREA_TABLES)}
+    # absolute paths: Dask workers have working directories of their own
+    tables = {t: str((interim / f"{t}.parquet").absolute()) for t in (*PERSON_TABLES, *AREA_TABLES)}
     sts = {s: params["studies"][s] for s in studies}
-    tasks = [{"dream": str(d), "panel": str(p), "n_parts": len(dream), "tables": tables, "studies": sts,
+    tasks = [{"dream": str(d.absolute()), "panel": str(p.absolute()), "n_parts": len(dream), "tables": tables, "studies": sts,
               "target_groups": params["target_groups"]} for d, p in zip(dream, panel)]
     parts = map_partitions(cohorts_part, tasks, params["compute"], "cohorts partitions")
     omraader, program = pd.read_parquet(tables["omraader"]), pd.read_parquet(tables["program"])

@@ -30,8 +30,10 @@ def run(params: dict) -> dict:
         raise UserError(f"{interim}: dream.parquet has {len(dream)} partitions, eindkomst.parquet {len(eind)}; "
                         "run the ingest stage again")
     with batch(), atomic_dir(out / "panel.parquet") as panel_dir, atomic_dir(out / "yearly.parquet") as yearly_dir:
-        tasks = [{"dream": str(d), "eindkomst": str(e), "panel": str(panel_dir / part_name(i)),
-                  "yearly": str(yearly_dir / part_name(i))} for i, (d, e) in enumerate(zip(dream, eind))]
+        # absolute paths: Dask workers have working directories of their own
+        tasks = [{"dream": str(d.absolute()), "eindkomst": str(e.absolute()),
+                  "panel": str((panel_dir / part_name(i)).absolute()),
+                  "yearly": str((yearly_dir / part_name(i)).absolute())} for i, (d, e) in enumerate(zip(dream, eind))]
         parts = map_partitions(write_panel_part, tasks, params["compute"], "panel partitions")
         counts = {k: int(sum(c[k] for c in parts)) for k in ("panel_rows", "yearly_rows", "persons")}
         write_json(counts, out / "panel_summary.json")
