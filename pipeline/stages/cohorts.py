@@ -43,7 +43,7 @@ def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame,
     sts = {s: params["studies"][s] for s in studies}
     tasks = [{"dream": str(d.absolute()), "panel": str(p.absolute()), "n_parts": len(dream), "tables": tables, "studies": sts,
               "target_groups": params["target_groups"]} for d, p in zip(dream, panel)]
-    parts = map_partitions(cohorts_part, tasks, params["compute"], "cohorts partitions")
+    parts = map_partitions(cohorts_part, tasks, params.get("compute") or {}, "cohorts partitions")
     omraader, program = pd.read_parquet(tables["omraader"]), pd.read_parquet(tables["program"])
     built = {}
     for study in studies:

@@ -47,7 +47,7 @@ def _ingest(params: dict) -> dict:
     data = params["data"]
     raw, interim = Path(data["raw_dir"]), Path(data["interim_dir"])
     chunk = int(data.get("chunk_rows", 200_000))
-    n_parts = int(params["compute"]["partitions"])
+    n_parts = int((params.get("compute") or {}).get("partitions", 1))   # 1 for hand-made params dicts
     report = {}
     unknown = set(data["files"]) - set(TABLES)
     if unknown:

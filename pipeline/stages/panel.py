@@ -34,7 +34,7 @@ def run(params: dict) -> dict:
         tasks = [{"dream": str(d.absolute()), "eindkomst": str(e.absolute()),
                   "panel": str((panel_dir / part_name(i)).absolute()),
                   "yearly": str((yearly_dir / part_name(i)).absolute())} for i, (d, e) in enumerate(zip(dream, eind))]
-        parts = map_partitions(write_panel_part, tasks, params["compute"], "panel partitions")
+        parts = map_partitions(write_panel_part, tasks, params.get("compute") or {}, "panel partitions")
         counts = {k: int(sum(c[k] for c in parts)) for k in ("panel_rows", "yearly_rows", "persons")}
         write_json(counts, out / "panel_summary.json")
     log.info("%s persons, %s person-months, %s person-years in %d partition%s",
