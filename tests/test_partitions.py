@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -100,6 +101,31 @@ def test_results_identical_for_any_partitions_and_engine(raw_world, tmp_path):
         assert sorted(got) == sorted(expected)
         differ = [k for k in expected if got[k] != expected[k]]
         assert not differ, f"{run.name}: {differ}"
+    empty_partition(seven, tmp_path / "empty")
+
+
+def empty_partition(run: Path, folder: Path) -> None:
+    """A partition without persons (many partitions, few persons) gives a panel part with the panel's columns
+    and no rows, and no cohort rows, only zero counts."""
+    from pipeline.cohorts.partition import AREA_TABLES, PERSON_TABLES, cohorts_part
+    from pipeline.config import load_params
+    from pipeline.panel.build import write_panel_part
+
+    folder.mkdir()
+    interim = run / "data" / "interim"
+    for name in ("dream", "eindkomst"):
+        pd.read_parquet(dataset_parts(interim / f"{name}.parquet")[0]).iloc[:0].to_parquet(folder / f"{name}.parquet")
+    task = {"dream": str(folder / "dream.parquet"), "eindkomst": str(folder / "eindkomst.parquet"),
+            "panel": str(folder / "panel.parquet"), "yearly": str(folder / "yearly.parquet")}
+    assert write_panel_part(task) == {"panel_rows": 0, "yearly_rows": 0, "persons": 0}
+    full = dataset_parts(run / "data/panel/panel.parquet")[0]
+    assert pq.read_schema(folder / "panel.parquet").remove_metadata().equals(pq.read_schema(full).remove_metadata())
+    params = load_params(run / "params.yaml")
+    out = cohorts_part({"dream": task["dream"], "panel": task["panel"], "n_parts": 7,
+                        "tables": {t: str(interim / f"{t}.parquet") for t in (*PERSON_TABLES, *AREA_TABLES)},
+                        "studies": params["studies"], "target_groups": params["target_groups"]})
+    for rows, flow, counts in out.values():
+        assert len(rows) == 0 and flow["n_treated"].sum() == 0 and not any(counts.values())
 
 
 def test_the_hash_is_fixed():
