@@ -76,12 +76,9 @@ def _remove(tmp: str | None) -> None:
 
 
 def _replace(tmp: str, path: Path) -> None:
-    """Move ``tmp`` to ``path``. A folder cannot be renamed over an existing one, so the previous output (a
-    file or a folder) is first moved aside, then removed; if the second rename fails it is put back."""
-    if not os.path.isdir(tmp):
-        os.replace(tmp, path)
-        return
-    if not os.path.lexists(path):
+    """Move ``tmp`` to ``path``. A folder cannot be renamed over an existing output, nor a file over a folder,
+    so then the previous output is first moved aside, then removed; if the second rename fails it is put back."""
+    if not os.path.lexists(path) or not (os.path.isdir(tmp) or os.path.isdir(path)):
         os.replace(tmp, path)
         return
     old = f"{tmp}.old"

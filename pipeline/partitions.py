@@ -5,7 +5,8 @@ like the single file it replaces (``data/interim/dream.parquet/``) holding one f
 ``part-00000.parquet`` ... ``part-{n-1}.parquet``, every one of them written even when it holds no rows, so the
 number of files is the number of partitions. Person ``PNR`` lives in partition :func:`partition_of` of every
 dataset, so partition ``i`` of DREAM, of eIndkomst and of the panel hold the same persons and can be
-processed together without the rest.
+processed together without the rest. :func:`read_dream` and :func:`read_panel` read a part, or the rows of
+given persons from only the parts that hold them.
 
 The hash is written out here (not pandas' or Python's ``hash``, whose values depend on the version, the seed or
 the platform): Fibonacci hashing on unsigned 64-bit integers, the product of the id with 2^64 / golden ratio

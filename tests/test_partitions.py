@@ -19,7 +19,7 @@ import yaml
 
 from conftest import working_dir
 
-from pipeline.atomic import atomic_dir, batch
+from pipeline.atomic import atomic_dir, batch, write_parquet
 from pipeline.partitions import dataset_parts, partition_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,4 +156,6 @@ def test_a_dataset_replaces_a_file_or_folder_all_or_nothing(tmp_path):
     with atomic_dir(path) as folder:
         (folder / "part-00000.parquet").write_bytes(b"d")
     assert [p.name for p in dataset_parts(path)] == ["part-00000.parquet"]
+    write_parquet(pd.DataFrame({"PNR": [1]}), path)        # a single file replaces a dataset too
+    assert path.is_file() and dataset_parts(path) == [path]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dream.parquet"]
