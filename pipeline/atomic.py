@@ -3,7 +3,8 @@
 A failed stage therefore never leaves a half-written table behind, and the previous version of the file stays
 as it was. Inside :func:`batch` the renames wait until every file of the batch is written, so a stage that
 fails half-way (a design check, a full disk) leaves all of its previous outputs intact, not only the file it
-was writing.
+was writing. A Parquet dataset (a folder of part files, :func:`atomic_dir`) is written the same way: into a
+temporary folder that replaces the previous output (file or folder) when the batch succeeds.
 
 An operating-system error while writing (disk full, quota, read-only folder or file, a path component that is
 a file) is raised as :class:`WriteError`, a :class:`pipeline.config.UserError` reported as the one line
@@ -17,6 +18,7 @@ import errno as _errno
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -64,10 +66,29 @@ def _write_error(path: Path, err: BaseException) -> WriteError:
 
 
 def _remove(tmp: str | None) -> None:
-    """Remove a temporary file; never raises (the original error is the one to report)."""
+    """Remove a temporary file or folder; never raises (the original error is the one to report)."""
     if tmp:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            if os.path.isdir(tmp) and not os.path.islink(tmp):
+                shutil.rmtree(tmp)
+            else:
+                os.unlink(tmp)
+
+
+def _replace(tmp: str, path: Path) -> None:
+    """Move ``tmp`` to ``path``. A folder cannot be renamed over an existing output, nor a file over a folder,
+    so then the previous output is first moved aside, then removed; if the second rename fails it is put back."""
+    if not os.path.lexists(path) or not (os.path.isdir(tmp) or os.path.isdir(path)):
+        os.replace(tmp, path)
+        return
+    old = f"{tmp}.old"
+    os.replace(path, old)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        os.replace(old, path)
+        raise
+    _remove(old)
 
 
 class _Batch(threading.local):
@@ -97,7 +118,7 @@ def batch() -> Iterator[None]:
     _batch.pending = None
     for i, (tmp, path) in enumerate(pending):
         try:
-            os.replace(tmp, path)
+            _replace(tmp, path)
         except OSError as err:
             for t, _ in pending[i:]:
                 _remove(t)
@@ -105,11 +126,11 @@ def batch() -> Iterator[None]:
 
 
 def _commit(tmp: str, path: Path) -> None:
-    os.chmod(tmp, 0o644)
+    os.chmod(tmp, 0o755 if os.path.isdir(tmp) else 0o644)
     if _batch.pending is not None:
         _batch.pending.append((tmp, path))
     else:
-        os.replace(tmp, path)
+        _replace(tmp, path)
 
 
 def _make_temp(path: Path) -> str:
@@ -135,6 +156,25 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path
             raise _write_error(path, err) from None
         raise
     return path
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """A new, empty temporary folder next to ``path`` for the files of a dataset; when the block succeeds it
+    replaces ``path`` (inside :func:`batch`: when the batch succeeds), otherwise it is removed. The files in it
+    need no atomic writes of their own (they may be written by other processes, e.g. Dask workers)."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        yield Path(tmp)
+        _commit(tmp, path)
+    except BaseException as err:
+        _remove(tmp)
+        if isinstance(err, OSError) or (os_error_number(err) is not None and not isinstance(err, UserError)):
+            raise _write_error(path, err) from None
+        raise
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> Path:

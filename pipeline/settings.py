@@ -325,6 +325,24 @@ class Report(_Model):
     dominance_k: float = Field(0.85, gt=0, lt=1)
 
 
+class Compute(_Model):
+    """How the person-partitioned work runs (pipeline/compute.py, pipeline/partitions.py)."""
+
+    engine: Literal["local", "dask"] = "local"         # local: an in-process loop; dask: dask.distributed
+    # person partitions (a hash of PNR) of the canonical DREAM and eIndkomst and of the panel; read by ingest,
+    # the later stages follow the layout ingest wrote. Results are the same whatever the number.
+    partitions: int = Field(1, ge=1)
+    scheduler: str | None = None                       # a running Dask scheduler (tcp://host:8786); None: a LocalCluster
+    workers: int | None = Field(None, ge=1)            # LocalCluster worker processes; None: one per core
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[a-z]+://\S+", v):
+            raise ValueError("must be a scheduler address such as tcp://host:8786")
+        return v
+
+
 class Params(_Model):
     seed: int = Field(ge=0)
     study: str                                         # a block of `studies`
@@ -335,6 +353,7 @@ class Params(_Model):
     matching: Matching
     estimation: Estimation
     report: Report = Report()
+    compute: Compute = Compute()
 
 
 # dicts keyed by study name (plus a few fixed keys): the keys are checked against `studies`
@@ -623,6 +642,12 @@ def _cross_problems(p: Params, out: _Problems) -> None:
         if missing:
             out.add(("estimation", "subgroups", name), f"reported subgroups must be matched within: add "
                     f"{', '.join(missing)} to matching.exact", sgs)
+    if p.compute.engine == "local" and (p.compute.scheduler is not None or p.compute.workers is not None):
+        key = "scheduler" if p.compute.scheduler is not None else "workers"
+        out.add(("compute", key), "is only used with compute.engine: dask", getattr(p.compute, key))
+    if p.compute.scheduler is not None and p.compute.workers is not None:
+        out.add(("compute", "workers"), "sizes the LocalCluster; a cluster given by compute.scheduler has its own workers",
+                p.compute.workers)
     tg = p.target_groups
     if tg.max_age < tg.min_age:
         out.add(("target_groups", "max_age"), f"must not be below target_groups.min_age {tg.min_age}", tg.max_age)

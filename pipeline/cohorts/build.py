@@ -141,6 +141,40 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
                    bef: pd.DataFrame, adresser: pd.DataFrame, omraader: pd.DataFrame, program: pd.DataFrame,
                    codes: DreamCodeLookup | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cohort rows (PNR, ref_month, treated, OMRAADE_ID, KOM) and the cohort-flow table for one study."""
+    cohorts, flow, n = cohort_rows(study, st, tg_cfg, dream, weeks, pnr, bef, adresser, omraader, program, codes)
+    check_cohorts(study, st, tg_cfg, n, omraader, program)
+    return cohorts, total_flow([flow])
+
+
+def add_counts(counts: Sequence[dict]) -> dict:
+    """The design counts of :func:`cohort_rows` summed over person partitions."""
+    return {k: sum(int(c[k]) for c in counts) for k in counts[0]}
+
+
+def total_flow(flows: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The cohort-flow table (persons per step, summed over reference dates) from the per-date flow rows of
+    :func:`cohort_rows` (of one or of several person partitions)."""
+    flow_df = pd.concat(flows, ignore_index=True)
+    return flow_df.groupby(["step", "step_en"], sort=False, as_index=False)[["n_treated", "n_comparison"]].sum()
+
+
+def check_cohorts(study: str, st: dict, tg_cfg: dict, n: dict, omraader: pd.DataFrame, program: pd.DataFrame) -> None:
+    """Refuse the design on the counts of :func:`cohort_rows` (of all persons: summed over partitions)."""
+    prog = program[program["STUDIE"] == study]
+    all_prog_areas = set(program["OMRAADE_ID"].astype(int))
+    listed = set(omraader["OMRAADE_ID"].astype(int))
+    n_refs = len(st["reference_months"]) if st.get("reference_months") else len(set(prog["START_MAANED"].astype(int)))
+    check_design(study, st, tg_cfg, n, n_refs, sorted(set(prog["OMRAADE_ID"].astype(int))),
+                 st.get("comparison", "deprived_without_programme"), len(listed), len(listed - all_prog_areas))
+
+
+def cohort_rows(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks: Sequence[str], pnr: np.ndarray,
+                bef: pd.DataFrame, adresser: pd.DataFrame, omraader: pd.DataFrame, program: pd.DataFrame,
+                codes: DreamCodeLookup | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The cohort rows of the persons ``pnr`` (all persons, or one person partition), their flow rows per
+    reference date and step, and the design counts (person-dates; :func:`check_cohorts` judges them once the
+    counts of every partition are summed). Every rule is per person, so the rows of a partition are the rows
+    its persons have in the whole population."""
     codes = codes or load_dream_codes()
     kind = st.get("target_group")
     if kind not in TARGET_GROUPS:
@@ -221,12 +255,7 @@ def select_cohorts(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks:
         rows.append(pd.DataFrame({"PNR": pnr[sel], "ref_month": np.int32(ref), "baseline_month": np.int32(baseline),
                                   "treated": final_t[sel].astype(np.int8),
                                   "OMRAADE_ID": area[sel], "KOM": a["KOM"].to_numpy()[sel].astype(np.int16)}))
-    check_design(study, st, tg_cfg, n, len(refs), sorted(set(prog["OMRAADE_ID"].astype(int))), comparison,
-                 len(listed), len(listed - all_prog_areas))
-    cohorts = pd.concat(rows, ignore_index=True)
-    flow_df = pd.DataFrame(flow)
-    total = flow_df.groupby(["step", "step_en"], sort=False, as_index=False)[["n_treated", "n_comparison"]].sum()
-    return cohorts, total
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(flow), n
 
 
 def check_design(study: str, st: dict, tg_cfg: dict, n: dict, n_refs: int, prog_areas: list[int], comparison: str,

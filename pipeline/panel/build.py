@@ -14,7 +14,7 @@ over the week axis (the chunk is transposed to weeks-major first, so reductions 
 rows), and the dominant code loops over the (at most 5) week positions of a month, never over persons. The
 panel is produced in person chunks (``iter_panel``, default 20,000 persons) so 1,000,000 persons x 18 years
 never need to be in memory as one frame; ``write_panel`` streams the chunks into one Parquet file (one row
-group per chunk).
+group per chunk), and ``write_panel_part`` does so for one person partition of the canonical tables.
 """
 
 from __future__ import annotations
@@ -518,6 +518,26 @@ def write_panel(
         counts["yearly_rows"] = len(yearly)
         write_parquet(yearly, Path(yearly_path))
     return counts
+
+
+def write_panel_part(task: dict) -> dict:
+    """Panel and yearly indicators of one person partition (pipeline.partitions): task ``dream``, ``eindkomst``
+    (its part files) -> ``panel``, ``yearly`` (the part files to write). Reads only its partition, so memory is
+    bounded by the partition's size; a plain dict in and out, so it runs on a Dask worker too (pipeline.compute).
+    Returns the row counts."""
+    from pipeline.partitions import read_dream
+    from pipeline.panel.yearly import yearly_indicators
+
+    pnr, weeks, matrix = read_dream(task["dream"])
+    if len(pnr):
+        return write_panel(task["panel"], matrix, weeks, pnr, task["eindkomst"], yearly_path=task["yearly"])
+    # a partition without persons: files with the panel's columns and no rows
+    layout = month_layout(weeks)
+    empty = panel_chunk(matrix[:, layout.col_slice], pnr, layout, hours=None, codes=load_dream_codes(),
+                        rules=PanelRules())
+    empty.to_parquet(task["panel"], index=False, compression="zstd")
+    yearly_indicators(empty).to_parquet(task["yearly"], index=False, compression="zstd")
+    return {"panel_rows": 0, "yearly_rows": 0, "persons": 0}
 
 
 def censoring_start(

@@ -15,11 +15,12 @@ import pandas as pd
 
 from pipeline import logs
 from pipeline.atomic import batch, write_csv, write_parquet
-from pipeline.codes import load_dream_codes
-from pipeline.cohorts.build import demographic_covariates, history_covariates, select_cohorts
-from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
-from pipeline.config import code_list, load_params
-from pipeline.stages.common import chosen_studies, read_dream, read_panel, require_inputs, stage_args
+from pipeline.cohorts.build import add_counts, check_cohorts, total_flow
+from pipeline.cohorts.partition import AREA_TABLES, PERSON_TABLES, cohorts_part
+from pipeline.compute import map_partitions
+from pipeline.config import UserError, load_params
+from pipeline.partitions import dataset_parts
+from pipeline.stages.common import chosen_studies, require_inputs, stage_args
 
 log = logging.getLogger("pipeline.stages.cohorts")   # also when run as __main__
 
@@ -27,27 +28,35 @@ PANEL = "data/panel/panel.parquet"
 TABLES = ("bef", "adresser", "omraader", "program", "uddannelse")
 
 
-def build_study(study: str, params: dict, dream, tables: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    st = params["studies"][study]
-    pnr, weeks, matrix = dream
-    cohorts, flow = select_cohorts(study, st, params["target_groups"], matrix, weeks, pnr, tables["bef"],
-                                   tables["adresser"], tables["omraader"], tables["program"], load_dream_codes())
-    refs = yyyymm_to_index(cohorts["ref_month"].to_numpy())
-    base = yyyymm_to_index(cohorts["baseline_month"].to_numpy())
-    months = int(st["pre_months"])           # the history the matching covariates describe
-    first, last = int(index_to_yyyymm(base.min() - months)), int(index_to_yyyymm(refs.max() - 1))
-    hist = read_panel(PANEL, cohorts["PNR"].to_numpy(), first, last,
-                      ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
-                       "internship", "self_supporting"])
-    hist["category"] = hist["category"].astype(str)
-    countries = code_list("countries")
-    western = set(countries.loc[countries["western"] == 1, "OPR_LAND"].astype(int))
-    demo = demographic_covariates(cohorts, tables["bef"], tables["uddannelse"], western, code_list("education_levels"))
-    out = (cohorts.merge(demo, on=["PNR", "ref_month"], how="left")
-                  .merge(history_covariates(cohorts, hist, months), on=["PNR", "ref_month"], how="left"))
-    out["benefit_type"] = out["benefit_type"].fillna("none")
-    out.insert(0, "study", study)
-    return out.sort_values(["ref_month", "treated", "PNR"], ascending=[True, False, True], kind="stable").reset_index(drop=True), flow
+def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """The cohorts and the cohort flow of each study, built partition by partition (every person partition of
+    data/interim and data/panel on the engine of params ``compute``), then checked and put together: the
+    design is judged on the counts of all persons and the rows are sorted, so the result is the same
+    whatever the number of partitions."""
+    interim = Path(params["data"]["interim_dir"])
+    dream, panel = dataset_parts(interim / "dream.parquet"), dataset_parts(PANEL)
+    if len(dream) != len(panel):
+        raise UserError(f"{PANEL} has {len(panel)} partitions, {interim / 'dream.parquet'} {len(dream)}; "
+                        "run the panel stage again")
+    # absolute paths: Dask workers have working directories of their own
+    tables = {t: str((interim / f"{t}.parquet").absolute()) for t in (*PERSON_TABLES, *AREA_TABLES)}
+    sts = {s: params["studies"][s] for s in studies}
+    tasks = [{"dream": str(d.absolute()), "panel": str(p.absolute()), "n_parts": len(dream), "tables": tables, "studies": sts,
+              "target_groups": params["target_groups"]} for d, p in zip(dream, panel)]
+    parts = map_partitions(cohorts_part, tasks, params.get("compute") or {}, "cohorts partitions")
+    omraader, program = pd.read_parquet(tables["omraader"]), pd.read_parquet(tables["program"])
+    built = {}
+    for study in studies:
+        rows, flows, counts = zip(*(part[study] for part in parts))
+        check_cohorts(study, sts[study], params["target_groups"], add_counts(counts), omraader, program)
+        # partitions without cohort rows carry no covariate columns: left out (the others share dtypes)
+        full = [r for r in rows if len(r)]
+        out = full[0] if len(full) == 1 else pd.concat(full, ignore_index=True)
+        out["benefit_type"] = out["benefit_type"].fillna("none")
+        out.insert(0, "study", study)
+        out = out.sort_values(["ref_month", "treated", "PNR"], ascending=[True, False, True], kind="stable")
+        built[study] = out.reset_index(drop=True), total_flow(flows)
+    return built
 
 
 def run(params: dict, study: str | None = None) -> None:
@@ -56,12 +65,10 @@ def run(params: dict, study: str | None = None) -> None:
     interim = Path(params["data"]["interim_dir"])
     require_inputs([*(interim / f"{t}.parquet" for t in TABLES), interim / "dream.parquet"], "ingest", "cohorts")
     require_inputs([Path(PANEL)], "panel", "cohorts")
-    tables = {t: pd.read_parquet(interim / f"{t}.parquet") for t in TABLES}
-    dream = read_dream(interim / "dream.parquet")
     out_dir = Path("data/cohorts")
     # every study is built (and its design checked) before anything is written, and the files are renamed into
     # place together: a failed design check or a full disk leaves all previous cohort files as they were
-    built = {s: build_study(s, params, dream, tables) for s in studies}
+    built = build_all(params, studies)
     with batch():
         for study, (cohorts, flow) in built.items():
             write_parquet(cohorts, out_dir / f"{study}.parquet")

@@ -17,7 +17,8 @@ from pipeline.atomic import batch, write_csv, write_json
 from pipeline.config import load_params, params_hash, restrict_to_studies
 from pipeline.disclosure.policy import DisclosurePolicy
 from pipeline.panel.rules import RULES_TEXT_DA, RULES_TEXT_EN
-from pipeline.stages.common import chosen_studies, read_panel, require_inputs, stage_args
+from pipeline.partitions import read_panel
+from pipeline.stages.common import chosen_studies, require_inputs, stage_args
 from pipeline.study import estimation_settings, study_settings
 from pipeline.study.evaluate import evaluate
 from pipeline.study.panels import CLUSTER_LABELS, study_months
@@ -192,9 +193,11 @@ def _estimate_all(params: dict, studies: list[str]) -> None:
 
 
 def _hashed_params(params: dict, study: str) -> dict:
-    """The settings a study's results are labelled with: the other studies and report.language left out."""
+    """The settings a study's results are labelled with: the other studies, report.language and the ``compute``
+    block (how the work ran: the results are the same on every engine and number of partitions) left out."""
     out = restrict_to_studies(params, {study})
     out["report"] = {k: v for k, v in (out.get("report") or {}).items() if k != "language"}
+    out.pop("compute", None)
     return out
 
 

@@ -1,5 +1,9 @@
 """Stage `ingest`: register files (params data.files, data.columns) -> validated canonical Parquet in
-data/interim, plus a validation report. A table that fails validation is not written."""
+data/interim, plus a validation report. A table that fails validation is not written.
+
+The person-level tables the panel reads, DREAM and eIndkomst, are written as datasets of params
+``compute.partitions`` person partitions (pipeline.partitions: ``dream.parquet/part-00000.parquet`` ...); the
+other tables stay single files."""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ import logging
 from pathlib import Path
 
 from pipeline import logs
-from pipeline.atomic import ParquetStream, batch, write_json, write_parquet
+from pipeline.atomic import ParquetStream, atomic_dir, batch, write_json
 from pipeline.config import UserError, load_params
+from pipeline.partitions import PartStreams, write_frame_parts
 from pipeline.registers.ingest import ingest_dream, iter_table
 from pipeline.registers.validate import TABLES
 from pipeline.stages.common import stage_args
 
 log = logging.getLogger("pipeline.stages.ingest")   # also when run as __main__
+
+PARTITIONED = ("dream", "eindkomst")   # person-level tables written as person-partitioned datasets
 
 
 def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:
@@ -40,6 +47,7 @@ def _ingest(params: dict) -> dict:
     data = params["data"]
     raw, interim = Path(data["raw_dir"]), Path(data["interim_dir"])
     chunk = int(data.get("chunk_rows", 200_000))
+    n_parts = int((params.get("compute") or {}).get("partitions", 1))   # 1 for hand-made params dicts
     report = {}
     unknown = set(data["files"]) - set(TABLES)
     if unknown:
@@ -51,9 +59,22 @@ def _ingest(params: dict) -> dict:
         mapping = (data.get("columns") or {}).get(table)
         if table == "dream":
             df = ingest_dream(paths, mapping, min(chunk, 100_000), data.get("dream_year_pattern"))
-            write_parquet(df, interim / f"{table}.parquet")
+            with atomic_dir(interim / f"{table}.parquet") as folder:
+                write_frame_parts(df, folder, n_parts)
             rows, cols = len(df), df.shape[1]
             del df
+        elif table in PARTITIONED:
+            with atomic_dir(interim / f"{table}.parquet") as folder:   # removed again if validation fails
+                out = PartStreams(folder, n_parts)
+                cols = 0
+                try:
+                    for part in logs.progress(iter_table(table, paths, mapping, chunk), f"ingest {table}"):
+                        out.write(part)
+                        cols = part.shape[1]
+                    out.close()
+                finally:
+                    out.abort()
+            rows = out.rows
         else:
             with ParquetStream(interim / f"{table}.parquet") as out:   # removed again if validation fails
                 cols = 0

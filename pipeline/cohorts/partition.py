@@ -1,0 +1,69 @@
+"""The cohorts of one person partition (pipeline.partitions), with their baseline covariates.
+
+The cohorts stage maps :func:`cohorts_part` over the partitions (pipeline.compute) and puts the results
+together (design check on the summed counts, rows sorted). Each task is a plain dict of paths and settings, so
+it can run on a Dask worker, and reads only its partition's DREAM and panel rows and the person-level tables'
+rows of its persons, so memory is bounded by the size of a partition.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
+from pipeline.codes import load_dream_codes
+from pipeline.cohorts.build import cohort_rows, demographic_covariates, history_covariates
+from pipeline.config import code_list
+from pipeline.partitions import read_dream, read_panel
+
+PANEL_HISTORY_COLUMNS = ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
+                         "internship", "self_supporting"]
+PERSON_TABLES = ("bef", "uddannelse")     # person-level tables read for the partition's persons only
+AREA_TABLES = ("adresser", "omraader", "program")
+
+
+def _person_table(path: str, pnr: np.ndarray, whole: bool) -> pd.DataFrame:
+    """A person-level table, all rows (``whole``) or only the rows of the persons ``pnr``, filtered while reading."""
+    if whole:
+        return pd.read_parquet(path)
+    return pq.read_table(path, filters=pc.field("PNR").isin(pnr)).to_pandas()
+
+
+def cohorts_part(task: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict]]:
+    """Cohort rows with baseline covariates of one partition's persons for each study of ``task["studies"]``:
+    study -> (rows, flow rows per reference date, design counts). Rows are in no particular order (the stage
+    sorts the rows of all partitions); the design is judged by the stage on the summed counts."""
+    pnr, weeks, matrix = read_dream(task["dream"])
+    whole = task["n_parts"] == 1       # one partition: every row, read as before partitions existed
+    tables = {t: _person_table(task["tables"][t], pnr, whole) for t in PERSON_TABLES}
+    tables.update({t: pd.read_parquet(task["tables"][t]) for t in AREA_TABLES})
+    codes = load_dream_codes()
+    countries = code_list("countries")
+    western = set(countries.loc[countries["western"] == 1, "OPR_LAND"].astype(int))
+    levels = code_list("education_levels")
+    out = {}
+    for study, st in task["studies"].items():
+        rows, flow, n = cohort_rows(study, st, task["target_groups"], matrix, weeks, pnr, tables["bef"],
+                                    tables["adresser"], tables["omraader"], tables["program"], codes)
+        if len(rows):
+            rows = with_covariates(rows, st, tables, task["panel"], western, levels)
+        out[study] = (rows, flow, n)
+    return out
+
+
+def with_covariates(cohorts: pd.DataFrame, st: dict, tables: dict, panel_path: str, western: set[int],
+                    levels: pd.DataFrame) -> pd.DataFrame:
+    """Cohort rows joined with their demographic covariates and the history covariates of the study's
+    ``pre_months`` months before each baseline month (panel rows of these persons only)."""
+    refs = yyyymm_to_index(cohorts["ref_month"].to_numpy())
+    base = yyyymm_to_index(cohorts["baseline_month"].to_numpy())
+    months = int(st["pre_months"])           # the history the matching covariates describe
+    first, last = int(index_to_yyyymm(base.min() - months)), int(index_to_yyyymm(refs.max() - 1))
+    hist = read_panel(panel_path, cohorts["PNR"].to_numpy(), first, last, PANEL_HISTORY_COLUMNS)
+    hist["category"] = hist["category"].astype(str)
+    demo = demographic_covariates(cohorts, tables["bef"], tables["uddannelse"], western, levels)
+    return (cohorts.merge(demo, on=["PNR", "ref_month"], how="left")
+                   .merge(history_covariates(cohorts, hist, months), on=["PNR", "ref_month"], how="left"))
