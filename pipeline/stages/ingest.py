@@ -13,8 +13,8 @@ from pathlib import Path
 from pipeline import logs
 from pipeline.atomic import ParquetStream, atomic_dir, batch, write_json
 from pipeline.config import UserError, load_params
-from pipeline.partitions import PartStreams, write_frame_parts
-from pipeline.registers.ingest import ingest_dream, iter_table
+from pipeline.partitions import PartStreams
+from pipeline.registers.ingest import iter_table, write_dream
 from pipeline.registers.validate import TABLES
 from pipeline.stages.common import stage_args
 
@@ -58,11 +58,9 @@ def _ingest(params: dict) -> dict:
         paths = resolve(raw, data["files"][table], table)
         mapping = (data.get("columns") or {}).get(table)
         if table == "dream":
-            df = ingest_dream(paths, mapping, min(chunk, 100_000), data.get("dream_year_pattern"))
-            with atomic_dir(interim / f"{table}.parquet") as folder:
-                write_frame_parts(df, folder, n_parts)
-            rows, cols = len(df), df.shape[1]
-            del df
+            with atomic_dir(interim / f"{table}.parquet") as folder:   # removed again if validation fails
+                done = write_dream(paths, mapping, min(chunk, 100_000), folder, n_parts, data.get("dream_year_pattern"))
+            rows, cols = done["rows"], done["columns"]
         elif table in PARTITIONED:
             with atomic_dir(interim / f"{table}.parquet") as folder:   # removed again if validation fails
                 out = PartStreams(folder, n_parts)
