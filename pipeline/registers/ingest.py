@@ -181,12 +181,14 @@ class _Spill:
 
 
 def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder: Path, n_parts: int = 1,
-                year_pattern: str | None = None, keep: np.ndarray | None = None) -> dict:
+                year_pattern: str | None = None, keep: np.ndarray | None = None, outside: Path | None = None) -> dict:
     """Canonical wide DREAM, streamed: the part files ``folder/part-00000.parquet`` ... of ``n_parts`` person
     partitions (pipeline.partitions), each sorted by PNR, from one wide file, several wide files holding
     different persons, or yearly files (columns y_WW, the year taken from the file name by ``year_pattern``;
     a person missing from a year's file has blank weeks there). ``keep``: if given, only the rows of these
-    persons (int64 PNRs) are kept (the early selection of the ingest stage).
+    persons (int64 PNRs) are kept (the early selection of the ingest stage, pipeline.registers.selection);
+    the rows of the others go to the parts of folder ``outside`` when given (with every week column; parts
+    without rows when ``keep`` is None), validated like the rest.
 
     Memory is bounded by a chunk (``chunk_rows`` rows) and one partition, not by the files: pass 1 reads each
     file in chunks, checks its codes and appends each chunk's rows to per-partition spill files (in a
@@ -200,12 +202,12 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
     Returns ``{"rows", "columns", "persons_read", "persons_kept"}`` (persons: distinct PNRs over the files)."""
     source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
     folder = Path(folder)
+    sides = [folder] + ([Path(outside)] if outside is not None else [])
     spill_dir = Path(tempfile.mkdtemp(prefix=".dream-spill.", dir=folder.parent))
-    spills: list[_Spill] = []
+    spills: list[list[_Spill]] = []          # per file: [kept rows, rows of the persons not kept]
     try:
         # pass 1: stream every file into per-partition spill files
         nan_rows, yearly, names_of = [], [], []
-        dropped_pnr: list[np.ndarray] = []
         for k, path in enumerate(paths):
             year = _dream_year(path, year_pattern)
             yearly.append(year is not None)
@@ -213,20 +215,21 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
             try:
                 for pnr, names, mat in _dream_chunks(path, mapping, chunk_rows, year):
                     if spill is None:
-                        spill = _Spill(spill_dir, k, n_parts, len(names))
+                        spill = [_Spill(spill_dir, 2 * k + j, n_parts, len(names)) for j in range(2)]
                         names_of.append(names)
                     ok = ~np.isnan(pnr)
                     nans += int((~ok).sum())
-                    if keep is not None:
-                        kept = ok & np.isin(pnr, keep)
-                        dropped_pnr.append(np.unique(pnr[ok & ~kept]))
-                        ok = kept
                     if not ok.all():
                         pnr, mat = pnr[ok], mat[ok]
-                    spill.write(pnr, mat)
+                    if keep is None:
+                        spill[0].write(pnr, mat)
+                        continue
+                    kept = np.isin(pnr, keep)
+                    spill[0].write(pnr[kept], mat[kept])
+                    spill[1].write(pnr[~kept], mat[~kept])
             finally:
-                if spill is not None:
-                    spill.close()
+                for s in spill or []:
+                    s.close()
             spills.append(spill)
             nan_rows.append(nans)
         seen = [w for ws in names_of for w in ws]
@@ -235,48 +238,52 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
         col_of = {w: i for i, w in enumerate(weeks)}
         cols_of = [np.array([col_of[w] for w in ws]) for ws in names_of]
 
-        # pass 2: one partition at a time
+        # pass 2: one partition (and side) at a time
         dups = [0] * len(paths)
-        across, rows_out, persons_kept = 0, 0, 0
+        across, persons = 0, [0, 0]
+        rows_out = 0
         summaries: list[pd.DataFrame] = []
         reduced, full = _dream_schema_without_code_check(), load_schema("dream")
         for i in range(n_parts):
-            parts = [s.read(i) for s in spills]
-            for k, (pnr, _) in enumerate(parts):
-                dups[k] += len(pnr) - len(np.unique(pnr))
-            all_pnr = np.unique(np.concatenate([p for p, _ in parts]))
-            persons_kept += len(all_pnr)
-            if not any(yearly):
-                across += sum(len(p) for p, _ in parts) - len(all_pnr)
-            if any(nan_rows) or any(dups) or same_week or across:
-                continue               # the error is raised below; the other partitions are only counted
-            matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
-            while parts:                 # place each file's rows, freeing them as we go
-                pnr, mat = parts.pop(0)
-                cols = cols_of[len(spills) - len(parts) - 1]
-                rows = np.searchsorted(all_pnr, pnr)
-                if len(cols) == len(weeks) and (cols == np.arange(len(weeks))).all():
-                    matrix[rows] = mat
-                else:
-                    matrix[np.ix_(rows, cols)] = mat
-                del pnr, mat
-            df = pd.DataFrame(matrix, columns=weeks, copy=False)
-            df.insert(0, "PNR", all_pnr.astype(np.int64))
-            valid = None
-            if _codes_known(matrix):   # the code-list rule holds: pandera checks the rest (same result, faster)
-                valid, _summary = check_with(reduced, df)
-            if valid is None:
-                valid, summary = check_with(full, df)
-                if summary is not None:
-                    summaries.append(summary)
-                    continue
-            if not summaries:
-                valid.to_parquet(folder / part_name(i), index=False, compression="zstd")
-                rows_out += len(valid)
-            del df, valid, matrix
+            for side in (0, 1):         # the persons kept, the others (validated also when not written)
+                out_dir = sides[side] if side < len(sides) else None
+                parts = [s[side].read(i) for s in spills]
+                for k, (pnr, _) in enumerate(parts):
+                    dups[k] += len(pnr) - len(np.unique(pnr))
+                all_pnr = np.unique(np.concatenate([p for p, _ in parts]))
+                persons[side] += len(all_pnr)
+                if not any(yearly):
+                    across += sum(len(p) for p, _ in parts) - len(all_pnr)
+                if any(nan_rows) or any(dups) or same_week or across or (out_dir is None and not len(all_pnr)):
+                    continue               # the error is raised below; the other partitions are only counted
+                matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
+                for k in range(len(parts)):      # place each file's rows, freeing them as we go
+                    pnr, mat = parts[k]
+                    parts[k] = None
+                    cols = cols_of[k]
+                    rows = np.searchsorted(all_pnr, pnr)
+                    if len(cols) == len(weeks) and (cols == np.arange(len(weeks))).all():
+                        matrix[rows] = mat
+                    else:
+                        matrix[np.ix_(rows, cols)] = mat
+                    del pnr, mat
+                df = pd.DataFrame(matrix, columns=weeks, copy=False)
+                df.insert(0, "PNR", all_pnr.astype(np.int64))
+                valid = None
+                if _codes_known(matrix):   # the code-list rule holds: pandera checks the rest (same result, faster)
+                    valid, _summary = check_with(reduced, df)
+                if valid is None:
+                    valid, summary = check_with(full, df)
+                    if summary is not None:
+                        summaries.append(summary)
+                        continue
+                if not summaries and out_dir is not None:
+                    valid.to_parquet(out_dir / part_name(i), index=False, compression="zstd")
+                    rows_out += len(valid) if side == 0 else 0
+                del df, valid, matrix
     finally:
-        for s in spills:
-            if s is not None:
+        for pair in spills:
+            for s in pair or []:
                 s.close()
         shutil.rmtree(spill_dir, ignore_errors=True)
     for path, nans, d in zip(paths, nan_rows, dups):      # the errors in the order of the whole-table checks
@@ -294,9 +301,8 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
     if summaries:
         raise UserError(format_failures(merge_summaries(summaries), source, "dream", hidden_columns(full)))
     cross_checks.dream_finished(source, weeks)
-    n_dropped = len(np.unique(np.concatenate(dropped_pnr))) if dropped_pnr else 0
-    return {"rows": rows_out, "columns": len(weeks) + 1, "persons_read": persons_kept + n_dropped,
-            "persons_kept": persons_kept}
+    return {"rows": rows_out, "columns": len(weeks) + 1, "persons_read": persons[0] + persons[1],
+            "persons_kept": persons[0]}
 
 
 def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_pattern: str | None = None) -> pd.DataFrame:
@@ -405,10 +411,13 @@ def _normalise_text(df: pd.DataFrame, schema) -> pd.DataFrame:
     return out
 
 
-def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int,
+               record: bool = True) -> Iterator[pd.DataFrame]:
     """Read, rename and validate a (non-DREAM) table chunk by chunk; several files are stacked (e.g.
     yearly BEF). Key uniqueness is checked over the whole table after the last chunk, so a consumer
-    must treat the output as valid only when the iterator finishes without an error."""
+    must treat the output as valid only when the iterator finishes without an error. ``record=False``: without
+    the table's checks over the whole table and between tables (cross_checks), for a look at the table
+    before the ingest stage reaches it (pipeline.registers.selection)."""
     import copy
 
     schema = load_schema(table)
@@ -452,7 +461,8 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
             what = "values not shown (identifier column)" if set(k) & hidden else ""
             raise UserError(f"{source}: column(s) {', '.join(k)}, rule rows must be unique on the key: "
                             f"{dups:,} duplicate row(s); {what}".rstrip("; "))
-    facts.finish()        # checks over the whole table and between tables (cross_checks.py)
+    if record:
+        facts.finish()        # checks over the whole table and between tables (cross_checks.py)
 
 
 def ingest_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> pd.DataFrame:
