@@ -166,18 +166,26 @@ class _Spill:
             if w is not None:
                 w.close()
 
-    def read(self, part: int) -> tuple[np.ndarray, np.ndarray]:
-        """(PNR float, uint16 matrix) of partition ``part`` (no rows when the file had none there); the file is
-        removed once read."""
+    def pnr(self, part: int) -> np.ndarray:
+        """PNR (float, as read) of the rows of partition ``part`` (none when the file had none there)."""
+        path = self.path(part)
+        return pq.read_table(path, columns=["PNR"]).column("PNR").to_numpy() if path.exists() else np.empty(0)
+
+    def blocks(self, part: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(PNR float, uint16 matrix) of partition ``part``, one row group (a chunk read) at a time; the spill file
+        is removed once read."""
         path = self.path(part)
         if not path.exists():
-            return np.empty(0), np.empty((0, self.width), dtype=np.uint16)
-        table = pq.read_table(path)
+            return
+        pf = pq.ParquetFile(path)
+        for g in range(pf.num_row_groups):
+            table = pf.read_row_group(g)
+            codes = table.column("codes").combine_chunks()
+            mat = np.frombuffer(codes.buffers()[1], dtype=np.uint16, count=len(codes) * self.width,
+                                offset=codes.offset * 2 * self.width).reshape(len(codes), self.width)
+            yield table.column("PNR").to_numpy(), mat
+        pf.close()
         path.unlink()
-        codes = table.column("codes").combine_chunks()
-        mat = np.frombuffer(codes.buffers()[1], dtype=np.uint16, count=len(codes) * self.width,
-                            offset=codes.offset * 2 * self.width).reshape(len(codes), self.width)
-        return table.column("PNR").to_numpy(), mat
 
 
 def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder: Path, n_parts: int = 1,
@@ -247,26 +255,26 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
         for i in range(n_parts):
             for side in (0, 1):         # the persons kept, the others (validated also when not written)
                 out_dir = sides[side] if side < len(sides) else None
-                parts = [s[side].read(i) for s in spills]
-                for k, (pnr, _) in enumerate(parts):
+                pnrs = [s[side].pnr(i) for s in spills]
+                for k, pnr in enumerate(pnrs):
                     dups[k] += len(pnr) - len(np.unique(pnr))
-                all_pnr = np.unique(np.concatenate([p for p, _ in parts]))
+                all_pnr = np.unique(np.concatenate(pnrs))
                 persons[side] += len(all_pnr)
                 if not any(yearly):
-                    across += sum(len(p) for p, _ in parts) - len(all_pnr)
+                    across += sum(len(p) for p in pnrs) - len(all_pnr)
+                del pnrs
                 if any(nan_rows) or any(dups) or same_week or across or (out_dir is None and not len(all_pnr)):
                     continue               # the error is raised below; the other partitions are only counted
                 matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
-                for k in range(len(parts)):      # place each file's rows, freeing them as we go
-                    pnr, mat = parts[k]
-                    parts[k] = None
+                for k, pair in enumerate(spills):     # place each file's rows, one chunk at a time
                     cols = cols_of[k]
-                    rows = np.searchsorted(all_pnr, pnr)
-                    if len(cols) == len(weeks) and (cols == np.arange(len(weeks))).all():
-                        matrix[rows] = mat
-                    else:
-                        matrix[np.ix_(rows, cols)] = mat
-                    del pnr, mat
+                    whole = len(cols) == len(weeks) and (cols == np.arange(len(weeks))).all()
+                    for pnr, mat in pair[side].blocks(i):
+                        rows = np.searchsorted(all_pnr, pnr)
+                        if whole:
+                            matrix[rows] = mat
+                        else:
+                            matrix[np.ix_(rows, cols)] = mat
                 df = pd.DataFrame(matrix, columns=weeks, copy=False)
                 df.insert(0, "PNR", all_pnr.astype(np.int64))
                 valid = None
