@@ -137,10 +137,13 @@ def test_results_unchanged_by_the_selection(raw_world, tmp_path):
     assert sel["enabled"] and dropped > 0
     # the dropped persons live in Denmark (BEF addresses) but never in an area: they count in the flow's first row
     outside = read(on / "data/interim/dream_outside.parquet")["PNR"]
-    bef = pd.read_parquet(on / "data/interim/bef.parquet", columns=["PNR", "ADRESSE_ID"])
+    bef = pd.read_parquet(on / "data/interim/bef.parquet", columns=["PNR", "AAR", "ADRESSE_ID", "BOP_VFRA"])
     areas = pd.read_parquet(on / "data/interim/adresser.parquet").dropna(subset=["OMRAADE_ID"])
-    assert bef["PNR"].isin(outside).any()
-    assert not bef.loc[bef["PNR"].isin(outside), "ADRESSE_ID"].isin(areas["ADRESSE_ID"]).any()
+    since = bef["BOP_VFRA"].fillna(pd.to_datetime(bef["AAR"].astype(str) + "-01-01"))
+    last = pd.Timestamp(f"{sel['last_reference_month'] // 100}-{sel['last_reference_month'] % 100:02d}-01")
+    theirs = bef["PNR"].isin(outside)
+    assert theirs.any()
+    assert not (theirs & bef["ADRESSE_ID"].isin(areas["ADRESSE_ID"]) & (since <= last)).any()
     panel_on = yaml.safe_load((on / "data/panel/panel_summary.json").read_text())
     panel_off = yaml.safe_load((off / "data/panel/panel_summary.json").read_text())
     assert panel_on["persons"] == panel_off["persons"] - dropped

@@ -354,8 +354,11 @@ def test_error_between_tables_keeps_every_previous_output(tmp_path):
     files = write(tmp_path / "raw", tables())
     run(params_for(tmp_path, files))
     interim = tmp_path / "interim"
-    before = {p.name: p.read_bytes() for p in interim.iterdir()}
-    assert "bef.parquet" in before and "validation_report.json" in before
+    def outputs() -> dict[str, bytes]:       # files and the part files of datasets (folders)
+        return {p.relative_to(interim).as_posix(): p.read_bytes() for p in sorted(interim.rglob("*")) if p.is_file()}
+
+    before = outputs()
+    assert "bef.parquet" in before and "validation_report.json" in before and "dream.parquet/part-00000.parquet" in before
     d = tables()
     d["bef"] = d["bef"].assign(KOEN=3 - d["bef"]["KOEN"])  # a valid, different BEF (read before the areas) ...
     d["adresser"] = pd.DataFrame({"ADRESSE_ID": [ADDRESS, ADDRESS + 1, ADDRESS + 2], "KOM": [101] * 3,
@@ -363,4 +366,4 @@ def test_error_between_tables_keeps_every_previous_output(tmp_path):
     files = write(tmp_path / "raw", d)
     with pytest.raises(UserError), batch():
         run(params_for(tmp_path, files))
-    assert {p.name: p.read_bytes() for p in interim.iterdir()} == before
+    assert outputs() == before and sorted(p.name for p in interim.iterdir()) == sorted({k.split("/")[0] for k in before})

@@ -69,7 +69,8 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------------------------------
 def read_canonical(params: dict, source: str = "raw") -> dict[str, pd.DataFrame]:
     """All seven canonical tables, from the register files in params ``data.files`` (``raw``) or from the
-    ingest stage's output in ``data.interim_dir`` (``interim``)."""
+    ingest stage's output in ``data.interim_dir`` (``interim``: DREAM with the rows of dream_outside.parquet,
+    eIndkomst with the rows of the persons the ingest selection kept, ``data.select_persons``)."""
     data = params["data"]
     if source == "interim":
         interim = Path(data["interim_dir"])
