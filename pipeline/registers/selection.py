@@ -92,26 +92,26 @@ def plan(params: dict, read) -> Selection:
     data = params["data"]
     studies = params.get("studies") or {}
     if not data.get("select_persons", True):
-        return Selection(False, "off (data.select_persons: false): every person kept")
+        return Selection(False, "data.select_persons: false; every person kept")
     if not studies:
-        return Selection(False, "off: no studies in params, every person kept")
+        return Selection(False, "no studies in params; every person kept")
     pool = sorted(s for s, st in studies.items() if st.get("comparison") == "national_pool")
     if pool:
-        return Selection(False, f"off: study {', '.join(pool)} compares with the national pool (comparison: "
+        return Selection(False, f"study {', '.join(pool)} compares with the national pool (comparison: "
                                 "national_pool), in which anyone living outside the listed areas can be a "
                                 "comparison person; every person kept")
     try:
         omraader, adresser, program = (read(t) for t in NEEDED)
     except (UserError, KeyError):   # the table's own ingest reports the error, in the order of the tables
-        return Selection(False, "off: an area table is not valid (see its error)")
+        return Selection(False, "an area table is not valid (see its error); every person kept")
     last = last_reference_month(studies, program)
     if last is None:
-        return Selection(False, "off: no reference month (no programme rows, no reference_months)")
+        return Selection(False, "no reference month (no programme rows, no reference_months); every person kept")
     areas = sorted(set(pd.to_numeric(omraader["OMRAADE_ID"]).astype(int))
                    | set(pd.to_numeric(program["OMRAADE_ID"], errors="coerce").dropna().astype(int)))
     area = pd.to_numeric(adresser["OMRAADE_ID"], errors="coerce").to_numpy(dtype=float)
     addresses = np.unique(pd.to_numeric(adresser["ADRESSE_ID"], errors="coerce").to_numpy(dtype=float)[np.isin(area, areas)])
-    rule = (f"on: persons with a BEF address in a listed or programme area ({len(areas)} areas) in force from a day on or "
+    rule = (f"persons with a BEF address in a listed or programme area ({len(areas)} areas) in force from a day on or "
             f"before the last reference day {last // 100:04d}-{last % 100:02d}-01; the others can be in no cohort "
             "(DREAM rows of dropped persons in dream_outside.parquet for the cohort flow)")
     return Selection(True, rule, addresses, last, areas)

@@ -106,9 +106,10 @@ def _ingest(params: dict) -> dict:
         log.info("%-10s %12s rows  valid", table, f"{rows:,}")
     write_json(report, interim / "validation_report.json")
     write_json(selection.report(), interim / "selection.json")
+    log.info("selection %s: %s", "on" if selection.enabled else "off", selection.reason)
     for table, c in selection.counts.items():
-        log.info("selection: %-10s %12s of %s persons kept (%s dropped): %s", table, f"{c['kept']:,}",
-                 f"{c['persons']:,}", f"{c['persons'] - c['kept']:,}", selection.reason.split(":")[0])
+        log.info("selection: %-10s %12s of %s persons kept (%s dropped)", table, f"{c['kept']:,}",
+                 f"{c['persons']:,}", f"{c['persons'] - c['kept']:,}")
     return report
 
 
