@@ -26,6 +26,7 @@ from pipeline.config import UserError
 from pipeline.partitions import part_name, split_rows
 from pipeline.registers import cross_checks
 from pipeline.registers.readers import check_unique_columns, read_chunks
+from pipeline.registers.selection import member
 from pipeline.registers.validate import (check_with, format_failures, hidden_columns, load_schema, merge_summaries,
                                          required_columns, shown_value, shown_values, validate)
 
@@ -232,7 +233,7 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
                     if keep is None:
                         spill[0].write(pnr, mat)
                         continue
-                    kept = np.isin(pnr, keep)
+                    kept = member(pnr, keep)
                     spill[0].write(pnr[kept], mat[kept])
                     spill[1].write(pnr[~kept], mat[~kept])
             finally:

@@ -30,6 +30,16 @@ from pipeline.config import UserError
 NEEDED = ("omraader", "adresser", "program")     # read before BEF, to know the addresses of the areas
 
 
+def member(values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.isin(values, keys)`` for sorted unique ``keys`` by binary search: a chunk costs log(len(keys)) per
+    row, not a sort of the keys (the persons kept can be millions)."""
+    values = np.asarray(values)
+    if not len(keys):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return keys[at] == values
+
+
 class Selection:
     """Which persons to keep: built from the area tables (:func:`plan`), fed the valid BEF chunks
     (:meth:`add_bef`), then :meth:`keep` gives the sorted PNRs to keep (None: keep everyone)."""
@@ -55,7 +65,7 @@ class Selection:
         jan1 = (chunk["AAR"].to_numpy().astype(int) - 1970).astype("datetime64[Y]").astype("datetime64[D]")
         since = np.where(np.isnat(since), jan1, since)
         addr = pd.to_numeric(chunk["ADRESSE_ID"], errors="coerce").to_numpy(dtype=float)
-        hit = (since <= self.last_day) & np.isin(addr, self.addresses)
+        hit = (since <= self.last_day) & member(addr, self.addresses)
         self._kept.append(np.unique(chunk["PNR"].to_numpy()[hit].astype(np.int64)))
         self._keep = None
 
@@ -71,7 +81,7 @@ class Selection:
     def mask(self, pnr) -> np.ndarray | None:
         """Rows of ``pnr`` to keep (None: all)."""
         keep = self.keep()
-        return None if keep is None else np.isin(np.asarray(pnr), keep)
+        return None if keep is None else member(pnr, keep)
 
     def report(self) -> dict:
         """The selection for data/interim/selection.json."""
