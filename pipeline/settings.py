@@ -120,6 +120,7 @@ class Data(_Model):
     files: dict[Table, FileSpec]                       # table -> file(s) relative to raw_dir
     columns: dict[Table, dict[str, str]] = {}          # table -> {name in the extract: canonical name}
     dream_year_pattern: str | None = None              # regex whose group 1 is the ISO year of a DREAM file
+    select_persons: bool = True                        # keep in DREAM/eIndkomst only persons a study can use (pipeline/registers/selection.py)
 
     @field_validator("files")
     @classmethod

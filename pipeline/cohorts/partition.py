@@ -37,6 +37,8 @@ def cohorts_part(task: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict
     study -> (rows, flow rows per reference date, design counts). Rows are in no particular order (the stage
     sorts the rows of all partitions); the design is judged by the stage on the summed counts."""
     pnr, weeks, matrix = read_dream(task["dream"])
+    if task.get("outside"):       # the persons the ingest selection did not keep count in the cohort flow
+        pnr, matrix = with_outside(pnr, weeks, matrix, task["outside"])
     whole = task["n_parts"] == 1       # one partition: every row, read as before partitions existed
     tables = {t: _person_table(task["tables"][t], pnr, whole) for t in PERSON_TABLES}
     tables.update({t: pd.read_parquet(task["tables"][t]) for t in AREA_TABLES})
@@ -52,6 +54,27 @@ def cohorts_part(task: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict
             rows = with_covariates(rows, st, tables, task["panel"], western, levels)
         out[study] = (rows, flow, n)
     return out
+
+
+def with_outside(pnr: np.ndarray, weeks: list[str], matrix: np.ndarray, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """The partition's DREAM persons together with those of ``dream_outside.parquet`` (pipeline.registers.selection:
+    persons who can be in no cohort but count among those living in Denmark), sorted by PNR as DREAM was
+    before the selection, so the cohort rows, flow and design counts are the same as without it."""
+    out_pnr, out_weeks, out_matrix = read_dream(path)
+    if not len(out_pnr):
+        return pnr, matrix
+    if out_weeks != weeks:
+        raise ValueError(f"{path}: week columns differ from DREAM's ({len(out_weeks)} vs {len(weeks)}); run the ingest stage again")
+    # both parts are sorted by PNR and hold different persons: merge them by position (no sort, one copy)
+    at = np.arange(len(pnr)) + np.searchsorted(out_pnr, pnr)
+    out_at = np.arange(len(out_pnr)) + np.searchsorted(pnr, out_pnr)
+    all_pnr = np.empty(len(pnr) + len(out_pnr), dtype=pnr.dtype)
+    all_pnr[at], all_pnr[out_at] = pnr, out_pnr
+    merged = np.empty((len(all_pnr), len(weeks)), dtype=matrix.dtype)
+    merged[at], merged[out_at] = matrix, out_matrix
+    if (np.diff(all_pnr) <= 0).any():
+        raise ValueError(f"{path}: DREAM parts not sorted by PNR or sharing persons; run the ingest stage again")
+    return all_pnr, merged
 
 
 def with_covariates(cohorts: pd.DataFrame, st: dict, tables: dict, panel_path: str, western: set[int],

@@ -10,17 +10,23 @@ go to stderr).
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.calendar import parse_week_column, weeks_in_iso_year
 from pipeline.config import UserError
+from pipeline.partitions import part_name, split_rows
 from pipeline.registers import cross_checks
 from pipeline.registers.readers import check_unique_columns, read_chunks
+from pipeline.registers.selection import member
 from pipeline.registers.validate import (check_with, format_failures, hidden_columns, load_schema, merge_summaries,
                                          required_columns, shown_value, shown_values, validate)
 
@@ -101,9 +107,10 @@ def _codes_to_uint16(col: pd.Series, name: str, source: str) -> np.ndarray:
     return arr.astype(np.uint16)
 
 
-def _dream_file(path: Path, mapping: dict | None, chunk_rows: int, year: int | None) -> tuple[np.ndarray, list[str], list[np.ndarray]]:
-    """(PNR float array, canonical week names, uint16 code matrices by chunk) of one DREAM file."""
-    pnrs, mats, names = [], [], None
+def _dream_chunks(path: Path, mapping: dict | None, chunk_rows: int, year: int | None) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
+    """(PNR float array, canonical week names, uint16 code matrix) of each chunk of one DREAM file; the codes
+    are checked chunk by chunk, an empty file is an error."""
+    names = None
     for chunk in read_chunks(path, chunk_rows):
         chunk = apply_mapping(chunk, mapping, str(path))
         if "PNR" not in chunk.columns:
@@ -113,71 +120,208 @@ def _dream_file(path: Path, mapping: dict | None, chunk_rows: int, year: int | N
         mat = np.empty((len(chunk), len(names)), dtype=np.uint16)
         for j, c in enumerate(names):
             mat[:, j] = _codes_to_uint16(chunk[c], c, str(path))
-        mats.append(mat)
-        pnrs.append(pd.to_numeric(chunk["PNR"], errors="coerce").to_numpy(dtype=float))
+        yield pd.to_numeric(chunk["PNR"], errors="coerce").to_numpy(dtype=float), list(names.values()), mat
     if names is None:
         raise UserError(f"{path}: the file has no rows")
-    return np.concatenate(pnrs), list(names.values()), mats
+
+
+def _dream_year(path: Path, year_pattern: str | None) -> int | None:
+    """The ISO year of a yearly DREAM file (columns y_WW) from its name, None for a wide file (y_YYWW)."""
+    if not any(YEARLY_WEEK.match(c) for c in _peek_columns(path)):
+        return None
+    m = re.search(year_pattern or r"(\d{4})", path.name)
+    if not m:
+        raise UserError(f"{path}: cannot tell the year of a yearly DREAM file from its name (rule: data.dream_year_pattern)")
+    return int(m.group(1))
+
+
+class _Spill:
+    """Rows of one DREAM file split by person partition into temporary Parquet files (``<file>-<part>``): the
+    PNR (float, as read) and the row's codes as one fixed-width binary value (the uint16 row, compressed), so a
+    chunk is appended without a loop over its week columns and read back as one matrix."""
+
+    def __init__(self, folder: Path, file_no: int, n: int, width: int):
+        self.folder, self.file_no, self.n, self.width = folder, file_no, n, width
+        self.writers: list = [None] * n
+        self.schema = pa.schema([("PNR", pa.float64()), ("codes", pa.binary(2 * width))])
+
+    def path(self, part: int) -> Path:
+        return self.folder / f"{self.file_no:05d}-{part:05d}.parquet"
+
+    def write(self, pnr: np.ndarray, mat: np.ndarray) -> None:
+        pieces = [np.arange(len(pnr))] if self.n == 1 else split_rows(pnr.astype(np.int64), self.n)
+        for i, idx in enumerate(pieces):
+            if not len(idx):
+                continue
+            rows = np.ascontiguousarray(mat[idx] if self.n > 1 else mat)
+            codes = pa.FixedSizeBinaryArray.from_buffers(pa.binary(2 * self.width), len(idx), [None, pa.py_buffer(rows)])
+            table = pa.Table.from_arrays([pa.array(pnr[idx]), codes], schema=self.schema)
+            if self.writers[i] is None:
+                self.writers[i] = pq.ParquetWriter(self.path(i), self.schema, compression="zstd", use_dictionary=False,
+                                                   write_statistics=False)
+            self.writers[i].write_table(table)
+
+    def close(self) -> None:
+        for i, w in enumerate(self.writers):
+            self.writers[i] = None
+            if w is not None:
+                w.close()
+
+    def pnr(self, part: int) -> np.ndarray:
+        """PNR (float, as read) of the rows of partition ``part`` (none when the file had none there)."""
+        path = self.path(part)
+        return pq.read_table(path, columns=["PNR"]).column("PNR").to_numpy() if path.exists() else np.empty(0)
+
+    def blocks(self, part: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(PNR float, uint16 matrix) of partition ``part``, one row group (a chunk read) at a time; the spill file
+        is removed once read."""
+        path = self.path(part)
+        if not path.exists():
+            return
+        pf = pq.ParquetFile(path)
+        for g in range(pf.num_row_groups):
+            table = pf.read_row_group(g)
+            codes = table.column("codes").combine_chunks()
+            mat = np.frombuffer(codes.buffers()[1], dtype=np.uint16, count=len(codes) * self.width,
+                                offset=codes.offset * 2 * self.width).reshape(len(codes), self.width)
+            yield table.column("PNR").to_numpy(), mat
+        pf.close()
+        path.unlink()
+
+
+def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder: Path, n_parts: int = 1,
+                year_pattern: str | None = None, keep: np.ndarray | None = None, outside: Path | None = None) -> dict:
+    """Canonical wide DREAM, streamed: the part files ``folder/part-00000.parquet`` ... of ``n_parts`` person
+    partitions (pipeline.partitions), each sorted by PNR, from one wide file, several wide files holding
+    different persons, or yearly files (columns y_WW, the year taken from the file name by ``year_pattern``;
+    a person missing from a year's file has blank weeks there). ``keep``: if given, only the rows of these
+    persons (int64 PNRs) are kept (the early selection of the ingest stage, pipeline.registers.selection);
+    the rows of the others go to the parts of folder ``outside`` when given (with every week column; parts
+    without rows when ``keep`` is None), validated like the rest.
+
+    Memory is bounded by a chunk (``chunk_rows`` rows) and one partition, not by the files: pass 1 reads each
+    file in chunks, checks its codes and appends each chunk's rows to per-partition spill files (in a
+    temporary folder next to ``folder``); pass 2 builds, validates and writes one partition at a time from its
+    spill files. A person's rows of every file lie in one partition, so the rules over the whole table (one
+    row per person in each file and over wide files, the schema) are checked per partition and their counts
+    added up; the errors are those, in the order, of the whole table at once. The part files are the same
+    bytes whatever ``chunk_rows`` (each is written in one piece, as a frame sorted by PNR), and with one
+    partition the same file as the whole table written at once.
+
+    Returns ``{"rows", "columns", "persons_read", "persons_kept"}`` (persons: distinct PNRs over the files)."""
+    source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
+    folder = Path(folder)
+    sides = [folder] + ([Path(outside)] if outside is not None else [])
+    spill_dir = Path(tempfile.mkdtemp(prefix=".dream-spill.", dir=folder.parent))
+    spills: list[list[_Spill]] = []          # per file: [kept rows, rows of the persons not kept]
+    try:
+        # pass 1: stream every file into per-partition spill files
+        nan_rows, yearly, names_of = [], [], []
+        for k, path in enumerate(paths):
+            year = _dream_year(path, year_pattern)
+            yearly.append(year is not None)
+            spill, nans = None, 0
+            try:
+                for pnr, names, mat in _dream_chunks(path, mapping, chunk_rows, year):
+                    if spill is None:
+                        spill = [_Spill(spill_dir, 2 * k + j, n_parts, len(names)) for j in range(2)]
+                        names_of.append(names)
+                    ok = ~np.isnan(pnr)
+                    nans += int((~ok).sum())
+                    if not ok.all():
+                        pnr, mat = pnr[ok], mat[ok]
+                    if keep is None:
+                        spill[0].write(pnr, mat)
+                        continue
+                    kept = member(pnr, keep)
+                    spill[0].write(pnr[kept], mat[kept])
+                    spill[1].write(pnr[~kept], mat[~kept])
+            finally:
+                for s in spill or []:
+                    s.close()
+            spills.append(spill)
+            nan_rows.append(nans)
+        seen = [w for ws in names_of for w in ws]
+        same_week = any(yearly) and len(set(seen)) < len(seen)
+        weeks = sorted(set(seen), key=parse_week_column)
+        col_of = {w: i for i, w in enumerate(weeks)}
+        cols_of = [np.array([col_of[w] for w in ws]) for ws in names_of]
+
+        # pass 2: one partition (and side) at a time
+        dups = [0] * len(paths)
+        across, persons = 0, [0, 0]
+        rows_out = 0
+        summaries: list[pd.DataFrame] = []
+        reduced, full = _dream_schema_without_code_check(), load_schema("dream")
+        for i in range(n_parts):
+            for side in (0, 1):         # the persons kept, the others (validated also when not written)
+                out_dir = sides[side] if side < len(sides) else None
+                pnrs = [s[side].pnr(i) for s in spills]
+                for k, pnr in enumerate(pnrs):
+                    dups[k] += len(pnr) - len(np.unique(pnr))
+                all_pnr = np.unique(np.concatenate(pnrs))
+                persons[side] += len(all_pnr)
+                if not any(yearly):
+                    across += sum(len(p) for p in pnrs) - len(all_pnr)
+                del pnrs
+                if any(nan_rows) or any(dups) or same_week or across or (out_dir is None and not len(all_pnr)):
+                    continue               # the error is raised below; the other partitions are only counted
+                matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
+                for k, pair in enumerate(spills):     # place each file's rows, one chunk at a time
+                    cols = cols_of[k]
+                    whole = len(cols) == len(weeks) and (cols == np.arange(len(weeks))).all()
+                    for pnr, mat in pair[side].blocks(i):
+                        rows = np.searchsorted(all_pnr, pnr)
+                        if whole:
+                            matrix[rows] = mat
+                        else:
+                            matrix[np.ix_(rows, cols)] = mat
+                df = pd.DataFrame(matrix, columns=weeks, copy=False)
+                df.insert(0, "PNR", all_pnr.astype(np.int64))
+                valid = None
+                if _codes_known(matrix):   # the code-list rule holds: pandera checks the rest (same result, faster)
+                    valid, _summary = check_with(reduced, df)
+                if valid is None:
+                    valid, summary = check_with(full, df)
+                    if summary is not None:
+                        summaries.append(summary)
+                        continue
+                if not summaries and out_dir is not None:
+                    valid.to_parquet(out_dir / part_name(i), index=False, compression="zstd")
+                    rows_out += len(valid) if side == 0 else 0
+                del df, valid, matrix
+    finally:
+        for pair in spills:
+            for s in pair or []:
+                s.close()
+        shutil.rmtree(spill_dir, ignore_errors=True)
+    for path, nans, d in zip(paths, nan_rows, dups):      # the errors in the order of the whole-table checks
+        if nans:
+            raise UserError(f"{path}: column PNR, rule no missing values allowed: {nans:,} offending row(s); "
+                            "values not shown (identifier column)")
+        if d:
+            raise UserError(f"{path}: column PNR, rule one row per person: {d:,} duplicate row(s); "
+                            "values not shown (identifier column)")
+    if same_week:
+        check_unique_columns(source, seen)       # two yearly files of the same year
+    if across:
+        raise UserError(f"{source}: column PNR, rule one row per person: {across:,} person(s) in more than "
+                        "one DREAM file; values not shown (identifier column)")
+    if summaries:
+        raise UserError(format_failures(merge_summaries(summaries), source, "dream", hidden_columns(full)))
+    cross_checks.dream_finished(source, weeks)
+    return {"rows": rows_out, "columns": len(weeks) + 1, "persons_read": persons[0] + persons[1],
+            "persons_kept": persons[0]}
 
 
 def ingest_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, year_pattern: str | None = None) -> pd.DataFrame:
-    """Canonical wide DREAM (sorted by PNR) from one wide file, several wide files holding different
-    persons, or yearly files (columns y_WW, the year taken from the file name by ``year_pattern``)."""
-    parts, yearly_files = [], []
-    for path in paths:
-        yearly = any(YEARLY_WEEK.match(c) for c in _peek_columns(path))
-        year = None
-        if yearly:
-            m = re.search(year_pattern or r"(\d{4})", path.name)
-            if not m:
-                raise UserError(f"{path}: cannot tell the year of a yearly DREAM file from its name (rule: data.dream_year_pattern)")
-            year = int(m.group(1))
-        yearly_files.append(yearly)
-        parts.append(_dream_file(path, mapping, chunk_rows, year))
-    source = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}/{{{', '.join(p.name for p in paths)}}}"
-    for (pnr, _, _), path in zip(parts, paths):
-        if np.isnan(pnr).any():
-            raise UserError(f"{path}: column PNR, rule no missing values allowed: {int(np.isnan(pnr).sum()):,} offending row(s); "
-                            "values not shown (identifier column)")
-        if len(np.unique(pnr)) < len(pnr):
-            raise UserError(f"{path}: column PNR, rule one row per person: {len(pnr) - len(np.unique(pnr)):,} duplicate row(s); "
-                            "values not shown (identifier column)")
-    if any(yearly_files):
-        seen = [w for _, ws, _ in parts for w in ws]
-        if len(set(seen)) < len(seen):
-            check_unique_columns(source, seen)       # two yearly files of the same year
-    all_pnr = np.unique(np.concatenate([p for p, _, _ in parts]))
-    if not any(yearly_files):
-        total = sum(len(p) for p, _, _ in parts)
-        if total > len(all_pnr):
-            raise UserError(f"{source}: column PNR, rule one row per person: {total - len(all_pnr):,} person(s) in more than "
-                            "one DREAM file; values not shown (identifier column)")
-    weeks = sorted({w for _, ws, _ in parts for w in ws}, key=parse_week_column)
-    col_of = {w: i for i, w in enumerate(weeks)}
-    matrix = np.zeros((len(all_pnr), len(weeks)), dtype=np.uint16)
-    while parts:                       # place each chunk, freeing it as we go (bounded memory)
-        pnr, ws, mats = parts.pop(0)
-        rows = np.searchsorted(all_pnr, pnr)
-        cols = np.array([col_of[w] for w in ws])
-        full = len(ws) == len(weeks) and (cols == np.arange(len(weeks))).all()
-        start = 0
-        while mats:
-            mat = mats.pop(0)
-            r = rows[start:start + len(mat)]
-            if full:
-                matrix[r] = mat
-            else:
-                matrix[np.ix_(r, cols)] = mat
-            start += len(mat)
-    df = pd.DataFrame(matrix, columns=weeks, copy=False)
-    df.insert(0, "PNR", all_pnr.astype(np.int64))
-    valid = None
-    if _codes_known(matrix):      # the code-list rule holds: pandera checks the rest (same result, faster)
-        valid, _summary = check_with(_dream_schema_without_code_check(), df)
-    if valid is None:
-        valid = validate(df, "dream", source)
-    cross_checks.dream_finished(source, weeks)
-    return valid
+    """Canonical wide DREAM (sorted by PNR) in memory (small tables, tests and the notebooks): :func:`write_dream`
+    with one partition, read back."""
+    with tempfile.TemporaryDirectory(prefix="dream.") as tmp:
+        out = Path(tmp) / "dream.parquet"
+        out.mkdir()
+        write_dream(paths, mapping, chunk_rows, out, 1, year_pattern)
+        return pd.read_parquet(out / part_name(0))
 
 
 def _codes_known(matrix: np.ndarray, rows: int = 50_000) -> bool:
@@ -276,10 +420,13 @@ def _normalise_text(df: pd.DataFrame, schema) -> pd.DataFrame:
     return out
 
 
-def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int,
+               record: bool = True) -> Iterator[pd.DataFrame]:
     """Read, rename and validate a (non-DREAM) table chunk by chunk; several files are stacked (e.g.
     yearly BEF). Key uniqueness is checked over the whole table after the last chunk, so a consumer
-    must treat the output as valid only when the iterator finishes without an error."""
+    must treat the output as valid only when the iterator finishes without an error. ``record=False``: without
+    the table's checks over the whole table and between tables (cross_checks), for a look at the table
+    before the ingest stage reaches it (pipeline.registers.selection)."""
     import copy
 
     schema = load_schema(table)
@@ -323,7 +470,8 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
             what = "values not shown (identifier column)" if set(k) & hidden else ""
             raise UserError(f"{source}: column(s) {', '.join(k)}, rule rows must be unique on the key: "
                             f"{dups:,} duplicate row(s); {what}".rstrip("; "))
-    facts.finish()        # checks over the whole table and between tables (cross_checks.py)
+    if record:
+        facts.finish()        # checks over the whole table and between tables (cross_checks.py)
 
 
 def ingest_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int) -> pd.DataFrame:

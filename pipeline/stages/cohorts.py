@@ -25,6 +25,7 @@ from pipeline.stages.common import chosen_studies, require_inputs, stage_args
 log = logging.getLogger("pipeline.stages.cohorts")   # also when run as __main__
 
 PANEL = "data/panel/panel.parquet"
+OUTSIDE = "dream_outside.parquet"
 TABLES = ("bef", "adresser", "omraader", "program", "uddannelse")
 
 
@@ -41,8 +42,14 @@ def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame,
     # absolute paths: Dask workers have working directories of their own
     tables = {t: str((interim / f"{t}.parquet").absolute()) for t in (*PERSON_TABLES, *AREA_TABLES)}
     sts = {s: params["studies"][s] for s in studies}
-    tasks = [{"dream": str(d.absolute()), "panel": str(p.absolute()), "n_parts": len(dream), "tables": tables, "studies": sts,
-              "target_groups": params["target_groups"]} for d, p in zip(dream, panel)]
+    # DREAM rows of the persons the ingest selection did not keep (pipeline.registers.selection): in the flow only
+    outside = dataset_parts(interim / OUTSIDE) if (interim / OUTSIDE).exists() else [None] * len(dream)
+    if len(outside) != len(dream):
+        raise UserError(f"{interim / OUTSIDE} has {len(outside)} partitions, {interim / 'dream.parquet'} {len(dream)}; "
+                        "run the ingest stage again")
+    tasks = [{"dream": str(d.absolute()), "outside": str(o.absolute()) if o is not None else None,
+              "panel": str(p.absolute()), "n_parts": len(dream), "tables": tables, "studies": sts,
+              "target_groups": params["target_groups"]} for d, o, p in zip(dream, outside, panel)]
     parts = map_partitions(cohorts_part, tasks, params.get("compute") or {}, "cohorts partitions")
     omraader, program = pd.read_parquet(tables["omraader"]), pd.read_parquet(tables["program"])
     built = {}

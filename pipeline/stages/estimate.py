@@ -193,11 +193,14 @@ def _estimate_all(params: dict, studies: list[str]) -> None:
 
 
 def _hashed_params(params: dict, study: str) -> dict:
-    """The settings a study's results are labelled with: the other studies, report.language and the ``compute``
-    block (how the work ran: the results are the same on every engine and number of partitions) left out."""
+    """The settings a study's results are labelled with: the other studies, report.language, the ``compute``
+    block (how the work ran: the results are the same on every engine and number of partitions) and
+    ``data.select_persons`` (the ingest selection keeps every person a study can use) left out."""
     out = restrict_to_studies(params, {study})
     out["report"] = {k: v for k, v in (out.get("report") or {}).items() if k != "language"}
     out.pop("compute", None)
+    if "select_persons" in (out.get("data") or {}):    # the ingest selection does not change results either
+        out["data"] = {k: v for k, v in out["data"].items() if k != "select_persons"}
     return out
 
 

@@ -10,17 +10,21 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from pipeline import logs
 from pipeline.atomic import ParquetStream, atomic_dir, batch, write_json
 from pipeline.config import UserError, load_params
-from pipeline.partitions import PartStreams, write_frame_parts
-from pipeline.registers.ingest import ingest_dream, iter_table
+from pipeline.partitions import PartStreams
+from pipeline.registers.ingest import iter_table, write_dream
+from pipeline.registers.selection import plan as plan_selection, table_reader
 from pipeline.registers.validate import TABLES
 from pipeline.stages.common import stage_args
 
 log = logging.getLogger("pipeline.stages.ingest")   # also when run as __main__
 
 PARTITIONED = ("dream", "eindkomst")   # person-level tables written as person-partitioned datasets
+OUTSIDE = "dream_outside.parquet"      # DREAM rows of the persons the selection did not keep
 
 
 def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:
@@ -49,6 +53,9 @@ def _ingest(params: dict) -> dict:
     chunk = int(data.get("chunk_rows", 200_000))
     n_parts = int((params.get("compute") or {}).get("partitions", 1))   # 1 for hand-made params dicts
     report = {}
+    # which persons a study can use (pipeline.registers.selection), known once BEF is read: DREAM and eIndkomst
+    # keep only their rows
+    selection = plan_selection(params, table_reader(raw, data, chunk))
     unknown = set(data["files"]) - set(TABLES)
     if unknown:
         raise UserError(f"params.yaml data.files: unknown table(s) {', '.join(sorted(unknown))}; known: {', '.join(TABLES)}")
@@ -58,34 +65,51 @@ def _ingest(params: dict) -> dict:
         paths = resolve(raw, data["files"][table], table)
         mapping = (data.get("columns") or {}).get(table)
         if table == "dream":
-            df = ingest_dream(paths, mapping, min(chunk, 100_000), data.get("dream_year_pattern"))
-            with atomic_dir(interim / f"{table}.parquet") as folder:
-                write_frame_parts(df, folder, n_parts)
-            rows, cols = len(df), df.shape[1]
-            del df
+            # the persons kept by the selection, and the others (for the cohort flow only); removed if validation fails
+            with atomic_dir(interim / f"{table}.parquet") as folder, atomic_dir(interim / OUTSIDE) as outside:
+                done = write_dream(paths, mapping, min(chunk, 100_000), folder, n_parts, data.get("dream_year_pattern"),
+                                   keep=selection.keep(), outside=outside)
+            rows, cols = done["persons_read"], done["columns"]     # rows validated (one per person)
+            selection.counts[table] = {"persons": done["persons_read"], "kept": done["persons_kept"]}
         elif table in PARTITIONED:
             with atomic_dir(interim / f"{table}.parquet") as folder:   # removed again if validation fails
                 out = PartStreams(folder, n_parts)
                 cols = 0
+                seen, kept, rows = [], [], 0
                 try:
                     for part in logs.progress(iter_table(table, paths, mapping, chunk), f"ingest {table}"):
-                        out.write(part)
-                        cols = part.shape[1]
+                        cols, rows = part.shape[1], rows + len(part)
+                        pnr = part["PNR"].to_numpy()
+                        seen.append(np.unique(pnr))
+                        mask = selection.mask(pnr)
+                        if mask is not None and not mask.all():      # the rows of the persons kept only
+                            part = part[mask]
+                        kept.append(np.unique(part["PNR"].to_numpy()))
+                        if len(part) or out.schema is None:          # the first chunk gives the parts' schema
+                            out.write(part)
                     out.close()
                 finally:
                     out.abort()
-            rows = out.rows
+            selection.counts[table] = {"persons": len(np.unique(np.concatenate(seen))),
+                                       "kept": len(np.unique(np.concatenate(kept)))}
         else:
             with ParquetStream(interim / f"{table}.parquet") as out:   # removed again if validation fails
                 cols = 0
                 for part in logs.progress(iter_table(table, paths, mapping, chunk), f"ingest {table}"):
                     out.write(part)
                     cols = part.shape[1]
+                    if table == "bef":
+                        selection.add_bef(part)
             rows = out.rows
         report[table] = {"files": [p.name for p in paths], "rows": int(rows), "columns": int(cols),
                          "schema": f"data_schema/{table}.yaml", "valid": True}
         log.info("%-10s %12s rows  valid", table, f"{rows:,}")
     write_json(report, interim / "validation_report.json")
+    write_json(selection.report(), interim / "selection.json")
+    log.info("selection %s: %s", "on" if selection.enabled else "off", selection.reason)
+    for table, c in selection.counts.items():
+        log.info("selection: %-10s %12s of %s persons kept (%s dropped)", table, f"{c['kept']:,}",
+                 f"{c['persons']:,}", f"{c['persons'] - c['kept']:,}")
     return report
 
 
