@@ -17,8 +17,10 @@ replications with a significant headline is the false-positive rate (target at m
 
 Usage: .venv/bin/python benchmarks/sim_coverage.py [replications=200] [n_persons=15000] [study=jobgaranti_2017]
 Environment: SIM_SEED0 (first seed, default 1000), SIM_ZERO=1 (a world without effects), SIM_PARAMS (another
-params file). Writes benchmarks/out/sim_coverage_<study>[_zero]_<seed0>.csv; run two copies with different
-SIM_SEED0 on a 2-core machine, then ``sim_coverage.py summary <study>[_zero]`` pools every file of that study
+params file), SIM_ENGINE=dask (the replications as Dask tasks on a LocalCluster of SIM_WORKERS worker processes,
+default one per core, or on the cluster at SIM_SCHEDULER=tcp://...; the same rows as the local loop).
+Writes benchmarks/out/sim_coverage_<study>[_zero]_<seed0>.csv; run two copies with different SIM_SEED0 on a
+2-core machine (or one with SIM_ENGINE=dask), then ``sim_coverage.py summary <study>[_zero]`` pools every file of that study
 and prints the table (bias with its Monte-Carlo SE, SD, mean SE, coverage with its binomial SE, power).
 """
 
@@ -126,6 +128,11 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
     return rows.drop(columns=["estimator", "outcome", "subgroup", "post_lo", "post_hi"]).to_dict("records")
 
 
+def _replication_task(task: tuple[dict, str, int]) -> list[dict]:
+    """One replication as a Dask task: ``(params, study, seed)`` -> its result rows."""
+    return replication(*task)
+
+
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
     df = df.assign(error=df["estimate"] - df["truth"])
     g = df.groupby(["estimand", "clusters"], sort=False)
@@ -175,7 +182,21 @@ def main(argv: list[str]) -> None:
     tag = f"{study}{'_zero' if zero else ''}"
     rows = []
     t0 = time.perf_counter()
-    for r in range(reps):
+    engine = os.environ.get("SIM_ENGINE", "local")
+    if engine == "dask":
+        # the replications as Dask tasks (pipeline.compute): a LocalCluster of SIM_WORKERS processes (default one
+        # per core) or the cluster at SIM_SCHEDULER; results come back in seed order
+        from pipeline.compute import map_partitions
+
+        compute = {"engine": "dask", "scheduler": os.environ.get("SIM_SCHEDULER") or None,
+                   "workers": int(os.environ["SIM_WORKERS"]) if os.environ.get("SIM_WORKERS") else None}
+        tasks = [(params, study, seed0 + r) for r in range(reps)]
+        for part in map_partitions(_replication_task, tasks, compute, f"sim_coverage {tag}"):
+            rows += part
+        out_dir.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(out_dir / f"sim_coverage_{tag}_{seed0}.csv", index=False)
+        print(f"{tag}: {reps} replications on Dask in {time.perf_counter() - t0:.0f} s", flush=True)
+    for r in range(reps if engine != "dask" else 0):
         rows += replication(params, study, seed0 + r)
         head = [x for x in rows[-20:] if x["clusters"] == "shared_person" and x["estimand"] == "headline_all"][0]
         print(f"{tag} rep {r + 1:>4}/{reps}  headline {head['estimate']:+.4f} (SE {head['se']:.4f}, truth {head['truth']:+.4f})"
