@@ -76,31 +76,10 @@ def run_stage(stage: str, cwd: Path, study: str | None = None) -> dict:
             "log_s": float(m[-1][0]) if m else float("nan"), "log_peak_mb": float(m[-1][1]) if m else float("nan")}
 
 
-def main(argv: list[str]) -> None:
-    keep = "--keep" in argv
-    argv = [a for a in argv if a != "--keep"]
-    n = int(argv[0]) if argv and "=" not in argv[0] else 1_000_000
-    params = national_params(n, [a for a in argv if "=" in a])
-    studies = list(params["studies"])
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench_national_{n}_", dir=os.environ.get("BENCH_TMP")))
-    rows = []
-    try:
-        (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        print(f"persons {n:,}; partitions {params['compute']['partitions']}; engine {params['compute'].get('engine', 'local')}; "
-              f"scratch {tmp}", flush=True)
-        jobs = [(s, None) for s in GLOBAL_STAGES] + [(s, st) for s in STUDY_STAGES for st in studies]
-        for stage, study in jobs:
-            row = run_stage(stage, tmp, study)
-            rows.append(row)
-            print(f"{stage:<11} {study or '':<16} {row['wall_s']:8.1f} s wall {row['cpu_s']:8.1f} s CPU "
-                  f"{row['peak_rss_mb']:7.0f} MB peak", flush=True)
-        sizes = {p.name: round(sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob('*'))) / 1024**2)
-                 for p in sorted((tmp / "data" / "raw").iterdir())}
-    finally:
-        if keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+def table(rows: list[dict], n: int, partitions: int, missing: list[str] = ()) -> pd.DataFrame:
+    """Rows per stage plus the two totals with the issue's targets: ``target_ok`` of a stage is its peak within
+    16 GB; of 'TOTAL after generation' the wall time within 30 minutes; of 'TOTAL with generation' every peak
+    within 16 GB. ``missing``: stages that did not run (a failure), listed with empty values."""
     df = pd.DataFrame(rows)
     after = df[df.stage != "synthesize"]
     summary = pd.DataFrame([
@@ -110,11 +89,51 @@ def main(argv: list[str]) -> None:
         {"stage": "TOTAL with generation", "study": "", "wall_s": round(df.wall_s.sum(), 1), "cpu_s": round(df.cpu_s.sum(), 1),
          "peak_rss_mb": df.peak_rss_mb.max(), "target_ok": bool(df.peak_rss_mb.max() <= TARGET_STAGE_PEAK_MB)}])
     df["target_ok"] = df.peak_rss_mb <= TARGET_STAGE_PEAK_MB
-    df = pd.concat([df, summary], ignore_index=True)
+    not_run = pd.DataFrame([{"stage": m.split(" ")[0], "study": m.split(" ", 1)[1] if " " in m else "", "target_ok": None}
+                            for m in missing])
+    df = pd.concat([d for d in (df, not_run, summary) if not d.empty], ignore_index=True)
+    if missing:
+        df.loc[df.stage.str.startswith("TOTAL"), "stage"] += " (incomplete)"
     df.insert(0, "n_persons", n)
-    df.insert(1, "partitions", params["compute"]["partitions"])
+    df.insert(1, "partitions", partitions)
+    return df
+
+
+def main(argv: list[str]) -> None:
+    keep = "--keep" in argv
+    argv = [a for a in argv if a != "--keep"]
+    n = int(argv[0]) if argv and "=" not in argv[0] else 1_000_000
+    params = national_params(n, [a for a in argv if "=" in a])
+    studies = list(params["studies"])
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench_national_{n}_", dir=os.environ.get("BENCH_TMP")))
+    rows: list[dict] = []
+    jobs = [(s, None) for s in GLOBAL_STAGES] + [(s, st) for s in STUDY_STAGES for st in studies]
+    sizes: dict[str, int] = {}
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        print(f"persons {n:,}; partitions {params['compute']['partitions']}; engine {params['compute'].get('engine', 'local')}; "
+              f"scratch {tmp}", flush=True)
+        for stage, study in jobs:
+            row = run_stage(stage, tmp, study)
+            rows.append(row)
+            print(f"{stage:<11} {study or '':<16} {row['wall_s']:8.1f} s wall {row['cpu_s']:8.1f} s CPU "
+                  f"{row['peak_rss_mb']:7.0f} MB peak", flush=True)
+        sizes = {p.name: round(sum(f.stat().st_size for f in ([p] if p.is_file() else p.rglob('*'))) / 1024**2)
+                 for p in sorted((tmp / "data" / "raw").iterdir())}
+    except BaseException:
+        if rows:     # what ran so far, marked incomplete
+            missing = [f"{s} {st or ''}".strip() for s, st in jobs[len(rows):]]
+            table(rows, n, params["compute"]["partitions"], missing).to_csv(
+                out / f"national_{n}.csv", index=False, lineterminator="\n")
+        raise
+    finally:
+        if keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    df = table(rows, n, params["compute"]["partitions"])
     df.to_csv(out / f"national_{n}.csv", index=False, lineterminator="\n")
     print(df.to_string(index=False))
     print("raw files (MB): " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))

@@ -556,9 +556,11 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     tm, ty = _finish_truth(tsum), _finish_truth(ysum)
 
     record = pd.concat(recs, ignore_index=True)
+    recs.clear()      # the chunks' pieces go as soon as they are joined (the person effects grow with n)
     record["ref_month"] = index_to_yyyymm(record["ref_month"].to_numpy())
     record = record.sort_values(["study", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
     pe = pd.concat(peffects, ignore_index=True)
+    peffects.clear()
     pe["ref_month"] = index_to_yyyymm(pe["ref_month"].to_numpy())
     pe = pe.sort_values(["study", "outcome", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
 
