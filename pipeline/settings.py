@@ -184,7 +184,7 @@ class Synth(_Model):
     area_size_factor: dict[str, Positive] = {}         # study or 'deprived' -> sampling factor
     national_move_in: float = Field(0.25, ge=0)
     annual_move_rate: Probability
-    dream_format: Literal["dta", "sav"] = "dta"
+    dream_format: Literal["dta", "sav", "parquet"] = "dta"   # parquet: streamed, for large n_persons
     dream_rows_per_file: int = Field(0, ge=0)          # 0: one DREAM file
     theta_mu: Annotated[AreaShifts, AfterValidator(_all_area_types)]
     programme_young_share: Probability = 0.0

@@ -157,3 +157,31 @@ def test_selection_into_programme_areas(default_params):
     m = g.groupby("programme").mean()
     assert m.loc[True, "nonwestern"] > m.loc[False, "nonwestern"] + 0.03, m
     assert m.loc[True, "low_edu"] > m.loc[False, "low_edu"] + 0.05, m
+
+
+def test_streamed_dream_matches_the_held_one(default_params, tmp_path):
+    """DREAM handed to a sink chunk by chunk (synth.dream_format parquet, or dta part files written as their
+    persons are generated) holds the same rows as the matrix generated in one piece."""
+    from pipeline.registers.readers import read_table
+    from pipeline.stages.synthesize import DreamWriter, register_layout
+
+    params = small_params(default_params, n=2000, chunk_persons=300)
+    held = run_generate(params).dream
+    writers = {"parquet": DreamWriter(tmp_path, "parquet", 2000),
+               "dta": DreamWriter(tmp_path, "dta", 2000, per_file=700)}
+    other = {}
+    out = generate(params, code_list("dream_codes"), code_list("areas"), code_list("countries"),
+                   code_list("municipalities"), progress=False,
+                   sink=lambda name, part: writers["parquet"].write(part) or writers["dta"].write(part)
+                   if name == "dream" else other.setdefault(name, []).append(part))
+    assert out.dream is None and out.n_persons == 2000
+    for w in writers.values():
+        w.close()
+    expected = register_layout(held)[0]
+    pq = read_table(tmp_path / "dream.parquet")
+    assert pq["PNR"].dtype == np.int32 and pq.shape == held.shape
+    np.testing.assert_array_equal(pq.fillna(0).to_numpy(np.int64), expected.fillna(0).to_numpy(np.int64))
+    parts = sorted(tmp_path.glob("dream_part*.dta"))
+    assert [p.name for p in parts] == ["dream_part01.dta", "dream_part02.dta", "dream_part03.dta"]
+    dta = pd.concat([read_table(p) for p in parts], ignore_index=True)
+    np.testing.assert_array_equal(dta.fillna(0).to_numpy(np.int64), expected.fillna(0).to_numpy(np.int64))

@@ -441,7 +441,8 @@ def bef_rows(S: Setup, pop: Population, idx: np.ndarray, car: Careers, areas_kom
 
 @dataclass
 class Output:
-    dream: pd.DataFrame
+    n_persons: int
+    dream: pd.DataFrame | None       # None when streamed to a sink
     eindkomst: pd.DataFrame | None   # None when streamed to a sink
     bef: pd.DataFrame | None
     uddannelse: pd.DataFrame
@@ -470,9 +471,10 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
              sink: Callable[[str, pd.DataFrame], None] | None = None) -> Output:
     """Generate all synthetic registers and the truth for ``params``.
 
-    The large person-level tables (eindkomst, bef) are handed to ``sink(table, part)`` chunk by chunk
+    The large person-level tables (dream, eindkomst, bef) are handed to ``sink(table, part)`` chunk by chunk
     when a sink is given (the stage streams them to disk); otherwise they are returned in ``Output``.
-    Rows are in person order (the generator's index), which is the same for any chunk size.
+    Rows are in person order (the generator's index), which is the same for any chunk size. A DREAM part is
+    PNR (int64) and one uint16 column per week (0 = no benefit) for the chunk's persons.
     """
     S = make_setup(params, codes)
     n = int(S.cfg["n_persons"])
@@ -483,7 +485,8 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     areas_kom[areas["OMRAADE_ID"].to_numpy()] = areas["KOM"].to_numpy()
     chunk = int(S.cfg.get("chunk_persons", 50_000))
     week_pos = S.week_month - S.out_first
-    dream = np.zeros((n, len(S.weeks)), dtype=np.uint16)
+    # with a sink, DREAM goes out chunk by chunk like eindkomst and bef (nothing of it is held here)
+    dream = np.zeros((n, len(S.weeks)), dtype=np.uint16) if sink is None else None
     eind, bef, recs, tsums, ysums, addresses, peffects = [], [], [], [], [], [], []
     for lo in tqdm(range(0, n, chunk), desc="synthesize", unit="chunk", disable=not progress):
         idx = np.arange(lo, min(lo + chunk, n))
@@ -493,7 +496,14 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
         if len(ex):
             car1 = simulate(pop, idx[ex], S.seed, S.cfg, knobs, S.programme, S.out_first, S.out_last)
             car.block[ex], car.act[ex], car.hours[ex] = car1.block, car1.act, car1.hours
-        dream[idx] = M.month_code(car.block, car.act)[:, week_pos]
+        weekly = M.month_code(car.block, car.act)[:, week_pos]
+        if sink is not None:
+            part = pd.DataFrame(weekly, columns=S.weeks, copy=False)
+            part.insert(0, "PNR", pop.pnr[idx])
+            sink("dream", part)
+        else:
+            dream[idx] = weekly
+        del weekly
         for name, part, store in (("eindkomst", eindkomst_rows(S, pop, idx, car), eind),
                                   ("bef", bef_rows(S, pop, idx, car, areas_kom), bef)):
             if sink is not None:
@@ -546,14 +556,18 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
     tm, ty = _finish_truth(tsum), _finish_truth(ysum)
 
     record = pd.concat(recs, ignore_index=True)
+    recs.clear()      # the chunks' pieces go as soon as they are joined (the person effects grow with n)
     record["ref_month"] = index_to_yyyymm(record["ref_month"].to_numpy())
     record = record.sort_values(["study", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
     pe = pd.concat(peffects, ignore_index=True)
+    peffects.clear()
     pe["ref_month"] = index_to_yyyymm(pe["ref_month"].to_numpy())
     pe = pe.sort_values(["study", "outcome", "ref_month", "PNR"], kind="stable").reset_index(drop=True)
 
-    dream_df = pd.DataFrame(dream, columns=S.weeks, copy=False)
-    dream_df.insert(0, "PNR", pop.pnr)
+    dream_df = None
+    if dream is not None:
+        dream_df = pd.DataFrame(dream, columns=S.weeks, copy=False)
+        dream_df.insert(0, "PNR", pop.pnr)
     # the education register holds completed educations only: none completed after the data's last month
     known = (pop.hfaudd > 0) & (pop.edu_month <= S.out_last)
     edu_days = pd.to_datetime({"year": pop.edu_month[known] // 12, "month": pop.edu_month[known] % 12 + 1, "day": 1})
@@ -569,6 +583,6 @@ def generate(params: dict, codes: pd.DataFrame, areas: pd.DataFrame, countries: 
                          for s, st in S.studies.items() for a, v in st["programme_areas"].items()])
     eind_df = pd.concat(eind, ignore_index=True) if eind else None
     bef_df = pd.concat(bef, ignore_index=True) if bef else None
-    return Output(dream=dream_df, eindkomst=eind_df, bef=bef_df, uddannelse=udd.sort_values("PNR").reset_index(drop=True),
+    return Output(n_persons=n, dream=dream_df, eindkomst=eind_df, bef=bef_df, uddannelse=udd.sort_values("PNR").reset_index(drop=True),
                   omraader=omr, adresser=addr, program=prog, cohort_record=record, truth_monthly=tm, truth_yearly=ty,
                   truth_headline=head, truth_persons=pe, calibration=cal)

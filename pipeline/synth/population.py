@@ -46,9 +46,9 @@ class Population:
     home_kom: np.ndarray       # int16 municipality used for national-pool addresses
     area0: np.ndarray          # int16 area at the start (0 = national pool)
     addr0: np.ndarray          # int64 address at the start
-    move_month: np.ndarray     # int32 (n, years): dense month index of the move in that year, -1 none
+    move_month: np.ndarray     # int16 (n, years): dense month index of the move in that year, -1 none
     move_area: np.ndarray      # int16 (n, years)
-    move_addr: np.ndarray      # int64 (n, years)
+    move_addr: np.ndarray      # int32 (n, years); addresses (below 2**31) widen to int64 where used
     first_month: int           # dense month index of the first simulated month
     gid: np.ndarray            # int64 global person index (keys the random draws)
 
@@ -153,9 +153,12 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
     addr0 = address_id(area0, home_kom, (uniform(seed, p, 0, 16) * 5000).astype(np.int64))
 
     # Moves: at most one a year (so yearly BEF snapshots with BOP_VFRA recover the address exactly).
-    move_month = np.full((n, n_years), -1, dtype=np.int32)
+    # compact per-person arrays (n x years): month indices fit int16, address keys int32
+    if start + 12 * n_years >= np.iinfo(np.int16).max:
+        raise ValueError("synth: month indices beyond int16")
+    move_month = np.full((n, n_years), -1, dtype=np.int16)
     move_area = np.zeros((n, n_years), dtype=np.int16)
-    move_addr = np.zeros((n, n_years), dtype=np.int64)
+    move_addr = np.zeros((n, n_years), dtype=np.int32)
     cur_area, cur_kom = area0.copy(), home_kom.copy()
     sig_neg_theta = 1 / (1 + np.exp(theta))
     # moves from the national pool into a listed area (at most 1): a smaller simulated national pool needs a
@@ -175,6 +178,8 @@ def make_population(n: int, seed: int, cfg: dict, areas: pd.DataFrame, programme
         month = start + 12 * y + 1 + (uniform(seed, p, s, 23) * 11).astype(np.int32)
         moves &= month > arrival
         addr = address_id(dest, kom_new, (uniform(seed, p, s, 24) * 5000).astype(np.int64))
+        if addr.max(initial=0) > np.iinfo(np.int32).max:
+            raise ValueError("synth: address keys beyond int32")
         move_month[:, y] = np.where(moves, month, -1)
         move_area[:, y] = np.where(moves, dest, cur_area)
         move_addr[:, y] = np.where(moves, addr, 0)
@@ -195,7 +200,8 @@ def area_by_month(pop: Population, months: np.ndarray) -> np.ndarray:
     prev = -1
     # range of each year's move months (-1 = no move): years without a move in (prev, m] are skipped
     has_move = pop.move_month >= 0
-    first_move = np.where(has_move, pop.move_month, np.iinfo(np.int32).max).min(axis=0, initial=np.iinfo(np.int32).max)
+    never = np.iinfo(pop.move_month.dtype).max      # above every month index
+    first_move = np.where(has_move, pop.move_month, never).min(axis=0, initial=never)
     last_move = pop.move_month.max(axis=0, initial=-1)
     for j, m in enumerate(months):
         for y in range(pop.move_month.shape[1]):
@@ -222,6 +228,6 @@ def residence_at(pop: Population, month: int, seed: int) -> tuple[np.ndarray, np
         mm = pop.move_month[:, y]
         moved = (mm >= 0) & (mm <= month)
         area = np.where(moved, pop.move_area[:, y], area)
-        addr = np.where(moved, pop.move_addr[:, y], addr)
+        addr = np.where(moved, pop.move_addr[:, y].astype(np.int64), addr)
         since = np.where(moved, mm, since)
     return area.astype(np.int16), addr, since
