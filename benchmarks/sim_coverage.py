@@ -49,6 +49,7 @@ from pipeline.matching import match  # noqa: E402
 from pipeline.study import estimation_settings  # noqa: E402
 from pipeline.study import effects as ev_effects  # noqa: E402
 from pipeline.study import panels as ev  # noqa: E402
+from pipeline.study.evaluate import study_units  # noqa: E402
 from pipeline.study.matching import matching_data, study_distance  # noqa: E402
 from pipeline.study.truth import truth_for  # noqa: E402
 from pipeline.panel.build import build_panel  # noqa: E402
@@ -56,7 +57,6 @@ from pipeline.synth.generate import generate  # noqa: E402
 
 SUBGROUPS = ("all", "nonwestern", "other_origin")
 CLUSTERINGS = ("shared_person", "pair_component", "pair", "PNR")
-UNIT_COLS = ["PNR", "ref_month", "baseline_month", "treated", "OMRAADE_ID", "nonwestern", "woman"]
 
 
 def replication(params: dict, study: str, seed: int) -> list[dict]:
@@ -85,7 +85,7 @@ def replication(params: dict, study: str, seed: int) -> list[dict]:
         res = match(data, "treated", mcfg["covariates"], distance=study_distance(data, mcfg), caliper=mcfg["caliper"],
                     exact=mcfg["exact"], random_state=seed)
     matched = res.matched_data()
-    units = matched[UNIT_COLS].assign(weights=matched["weights"].to_numpy(), pair=matched["subclass"].astype("int64").to_numpy())
+    units = study_units(matched, matched["weights"].to_numpy()).assign(pair=matched["subclass"].astype("int64").to_numpy())
     h = st["headline"]
     results = []
     yearly = h["measure"] == "yearly_share"

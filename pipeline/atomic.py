@@ -151,11 +151,18 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[str], None]) -> Path
         writer(tmp)
         _commit(tmp, path)
     except BaseException as err:
-        _remove(tmp)
-        if isinstance(err, OSError) or (os_error_number(err) is not None and not isinstance(err, UserError)):
-            raise _write_error(path, err) from None
+        _fail(tmp, path, err)
         raise
     return path
+
+
+def _fail(tmp, path: Path, err: BaseException) -> None:
+    """After a failed write: remove the temporary file or folder ``tmp``; an operating-system error (also one
+    wrapped by a library) becomes :class:`WriteError` naming ``path``. Returns for any other error, which the
+    caller re-raises."""
+    _remove(tmp)
+    if isinstance(err, OSError) or (os_error_number(err) is not None and not isinstance(err, UserError)):
+        raise _write_error(path, err) from None
 
 
 @contextlib.contextmanager
@@ -171,9 +178,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         yield Path(tmp)
         _commit(tmp, path)
     except BaseException as err:
-        _remove(tmp)
-        if isinstance(err, OSError) or (os_error_number(err) is not None and not isinstance(err, UserError)):
-            raise _write_error(path, err) from None
+        _fail(tmp, path, err)
         raise
 
 

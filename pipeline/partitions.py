@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 PART_NAME = "part-{:05d}.parquet"
@@ -156,11 +157,10 @@ def read_panel(path: str | Path, persons: np.ndarray, first: int, last: int, col
     persons = np.unique(np.asarray(persons, dtype=np.int64))
     parts = dataset_parts(path)
     owner = partition_of(persons, len(parts))
-    tables = []
-    for i in np.unique(owner):
-        filters = [("month", ">=", int(first)), ("month", "<=", int(last)),
-                   ("PNR", "in", [int(p) for p in persons[owner == i]])]
-        tables.append(pq.read_table(parts[i], columns=columns, filters=filters))
+    months = (pc.field("month") >= int(first)) & (pc.field("month") <= int(last))
+    # one filter expression per part over an Arrow array of its persons (no Python list of person ids)
+    tables = [pq.read_table(parts[i], columns=columns, filters=months & pc.field("PNR").isin(pa.array(persons[owner == i])))
+              for i in np.unique(owner)]
     if not tables:      # no persons: the columns without rows
         tables.append(pq.read_table(parts[0], columns=columns).slice(0, 0))
     out = (tables[0] if len(tables) == 1 else pa.concat_tables(tables)).to_pandas()

@@ -26,7 +26,7 @@ log = logging.getLogger("pipeline.stages.cohorts")   # also when run as __main__
 
 PANEL = "data/panel/panel.parquet"
 OUTSIDE = "dream_outside.parquet"
-TABLES = ("bef", "adresser", "omraader", "program", "uddannelse")
+TABLES = (*PERSON_TABLES, *AREA_TABLES)   # the ingest outputs the cohorts read
 
 
 def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
