@@ -6,17 +6,31 @@ then runs every stage as its own process, as ``dvc repro`` does (``python -m pip
 per-study stages once per study with ``--study``), with ``compute.partitions`` chosen from N (one partition
 per ``PERSONS_PER_PARTITION`` persons). Per stage: wall time (parent's clock), CPU time and peak resident
 memory of the stage's process (``os.wait4`` rusage) and the stage's own log line ``done in X s, peak memory
-N MB``. The table is printed and written to benchmarks/results/national_<N>.csv, with the targets of the
+N MB``. The table is printed and written to benchmarks/results/<world>_<N>.csv, with the targets of the
 national-scale issue (whole pipeline after generation at most 30 minutes, no stage above 16 GB) checked in
 the last rows.
 
-Usage: PYTHONPATH=. .venv/bin/python benchmarks/bench_national.py [N] [--keep] [key=value ...]
+World (``--world``):
+
+- ``national`` (default): a national extract. The listed areas hold as many persons as in the default world
+  (``synth.share_in_areas`` scaled by default n / N) and the national pool sends them as many movers
+  (``synth.national_move_in`` scaled by the default national pool / N's national pool, the generator's own
+  rule: the simulated pool stands for the whole country); the other persons are the rest of Denmark, as in
+  DREAM ordered for the whole population, where the listed areas hold a few per cent of the residents.
+- ``areas``: params.yaml's shares unchanged, so 94 % of the N persons live in listed areas and every
+  cohort grows with N (a stress test of the per-person work after the selection, not a picture of Denmark).
+
+Usage: PYTHONPATH=. .venv/bin/python benchmarks/bench_national.py [N] [--world national|areas] [--keep]
+[--scratch DIR] [key=value ...]
 (scratch folder under $BENCH_TMP or the system's temp folder; ``--keep`` leaves it behind and prints it;
+``--scratch DIR`` uses and keeps DIR, and when DIR already holds the generated data of the same N and world
+(DIR/synthesize.json) the synthesize stage is not run again and its recorded row is reused;
 ``key=value`` overrides params, e.g. ``compute.partitions=8``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -39,10 +53,21 @@ TARGET_STAGE_PEAK_MB = 16 * 1024
 DONE = re.compile(r"done in ([0-9.]+) s, peak memory ([0-9.]+) MB")
 
 
-def national_params(n: int, overrides: list[str]) -> dict:
-    """The project's params.yaml with ``n`` persons, DREAM streamed to Parquet and partitions chosen from ``n``."""
+def national_params(n: int, overrides: list[str], world: str = "national") -> dict:
+    """The project's params.yaml with ``n`` persons of the ``world`` (module docstring), DREAM streamed to
+    Parquet and partitions chosen from ``n``."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    params["synth"]["n_persons"] = n
+    synth = params["synth"]
+    if world == "national":
+        n0, share = int(synth["n_persons"]), float(synth["share_in_areas"])
+        if n < n0:
+            raise SystemExit(f"--world national needs N >= the default world's {n0:,} persons")
+        pool0, in_areas = n0 * (1 - share), n0 * share
+        synth["share_in_areas"] = in_areas / n
+        synth["national_move_in"] = float(synth.get("national_move_in", 0.25)) * pool0 / (n - in_areas)
+    elif world != "areas":
+        raise SystemExit(f"--world: national or areas, not {world!r}")
+    synth["n_persons"] = n
     params["synth"]["dream_format"] = "parquet"
     params["synth"]["dream_rows_per_file"] = 0
     params["data"]["files"]["dream"] = "dream.parquet"
@@ -99,13 +124,35 @@ def table(rows: list[dict], n: int, partitions: int, missing: list[str] = ()) ->
     return df
 
 
+def _option(argv: list[str], name: str, default: str | None) -> tuple[str | None, list[str]]:
+    """The value of ``--name VALUE`` in ``argv`` (or ``default``) and ``argv`` without it."""
+    if name not in argv:
+        return default, argv
+    i = argv.index(name)
+    if i + 1 >= len(argv):
+        raise SystemExit(f"{name} needs a value")
+    return argv[i + 1], argv[:i] + argv[i + 2:]
+
+
 def main(argv: list[str]) -> None:
     keep = "--keep" in argv
     argv = [a for a in argv if a != "--keep"]
+    world, argv = _option(argv, "--world", "national")
+    scratch, argv = _option(argv, "--scratch", None)
     n = int(argv[0]) if argv and "=" not in argv[0] else 1_000_000
-    params = national_params(n, [a for a in argv if "=" in a])
+    params = national_params(n, [a for a in argv if "=" in a], world)
     studies = list(params["studies"])
-    tmp = Path(tempfile.mkdtemp(prefix=f"bench_national_{n}_", dir=os.environ.get("BENCH_TMP")))
+    if scratch:
+        tmp, keep = Path(scratch).resolve(), True
+        tmp.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix=f"bench_national_{n}_", dir=os.environ.get("BENCH_TMP")))
+    generated = tmp / "synthesize.json"     # the synthesize row of the data in tmp/data/raw
+    reuse = None
+    if generated.exists():
+        rec = json.loads(generated.read_text(encoding="utf-8"))
+        if rec.get("synth") == params["synth"] and rec.get("seed") == params["seed"]:
+            reuse = rec["row"]
     rows: list[dict] = []
     jobs = [(s, None) for s in GLOBAL_STAGES] + [(s, st) for s in STUDY_STAGES for st in studies]
     sizes: dict[str, int] = {}
@@ -113,10 +160,18 @@ def main(argv: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     try:
         (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        print(f"persons {n:,}; partitions {params['compute']['partitions']}; engine {params['compute'].get('engine', 'local')}; "
+        print(f"persons {n:,} ({world} world, {params['synth']['share_in_areas']:.4f} in listed areas); "
+              f"partitions {params['compute']['partitions']}; engine {params['compute'].get('engine', 'local')}; "
               f"scratch {tmp}", flush=True)
         for stage, study in jobs:
-            row = run_stage(stage, tmp, study)
+            if stage == "synthesize" and reuse is not None:
+                row = reuse
+                print(f"synthesize: the data in {tmp / 'data' / 'raw'} reused (generated before)")
+            else:
+                row = run_stage(stage, tmp, study)
+            if stage == "synthesize":
+                generated.write_text(json.dumps({"synth": params["synth"], "seed": params["seed"], "row": row}),
+                                     encoding="utf-8")
             rows.append(row)
             print(f"{stage:<11} {study or '':<16} {row['wall_s']:8.1f} s wall {row['cpu_s']:8.1f} s CPU "
                   f"{row['peak_rss_mb']:7.0f} MB peak", flush=True)
@@ -126,7 +181,7 @@ def main(argv: list[str]) -> None:
         if rows:     # what ran so far, marked incomplete
             missing = [f"{s} {st or ''}".strip() for s, st in jobs[len(rows):]]
             table(rows, n, params["compute"]["partitions"], missing).to_csv(
-                out / f"national_{n}.csv", index=False, lineterminator="\n")
+                out / f"{world}_{n}.csv", index=False, lineterminator="\n")
         raise
     finally:
         if keep:
@@ -134,7 +189,7 @@ def main(argv: list[str]) -> None:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     df = table(rows, n, params["compute"]["partitions"])
-    df.to_csv(out / f"national_{n}.csv", index=False, lineterminator="\n")
+    df.to_csv(out / f"{world}_{n}.csv", index=False, lineterminator="\n")
     print(df.to_string(index=False))
     print("raw files (MB): " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
     print(f"cores {os.cpu_count()}; targets: after generation <= {TARGET_AFTER_GENERATION_S / 60:.0f} min, "
