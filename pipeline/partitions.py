@@ -135,10 +135,18 @@ class PartStreams:
                     pass
 
 
-def read_dream(path: str | Path, persons: np.ndarray | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """(PNR int64, week names, uint16 matrix) from canonical DREAM, optionally only ``persons``: one part file,
-    or a whole dataset folder (its parts in partition order)."""
-    tables = [pq.read_table(p) for p in dataset_parts(path)]
+def dream_weeks(path: str | Path) -> list[str]:
+    """The week columns (y_YYWW, in file order) of canonical DREAM, from the first part's schema (no rows read)."""
+    return [c for c in pq.read_schema(dataset_parts(path)[0]).names if c.startswith("y_")]
+
+
+def read_dream(path: str | Path, persons: np.ndarray | None = None,
+               weeks: list[str] | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(PNR int64, week names, uint16 matrix) from canonical DREAM, optionally only ``persons`` and only the
+    week columns ``weeks`` (a column projection: the other columns are not read): one part file, or a whole
+    dataset folder (its parts in partition order)."""
+    columns = None if weeks is None else ["PNR", *weeks]
+    tables = [pq.read_table(p, columns=columns) for p in dataset_parts(path)]
     table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     pnr = table.column("PNR").to_numpy()
     weeks = [c for c in table.column_names if c.startswith("y_")]
