@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -421,12 +421,14 @@ def _normalise_text(df: pd.DataFrame, schema) -> pd.DataFrame:
 
 
 def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: int,
-               record: bool = True) -> Iterator[pd.DataFrame]:
+               record: bool = True, rows: Callable[[pd.DataFrame], np.ndarray | None] | None = None) -> Iterator[pd.DataFrame]:
     """Read, rename and validate a (non-DREAM) table chunk by chunk; several files are stacked (e.g.
     yearly BEF). Key uniqueness is checked over the whole table after the last chunk, so a consumer
     must treat the output as valid only when the iterator finishes without an error. ``record=False``: without
     the table's checks over the whole table and between tables (cross_checks), for a look at the table
-    before the ingest stage reaches it (pipeline.registers.selection)."""
+    before the ingest stage reaches it (pipeline.registers.selection). ``rows``: a row filter applied to each
+    chunk (canonical column names) before validation (the early selection of the ingest stage: the rows of
+    persons no study can use are neither validated nor kept; the returned mask, or None for every row)."""
     import copy
 
     schema = load_schema(table)
@@ -440,6 +442,7 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
     facts = cross_checks.TableFacts(table, source, hidden_columns(schema))
     n_rows = 0
     problems = []
+    yielded = False
     for path in paths:
         for chunk in read_chunks(path, chunk_rows):
             chunk = apply_mapping(chunk, mapping, str(path))
@@ -447,9 +450,14 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
             if missing:
                 raise UserError(f"{path}: column(s) {', '.join(missing)}: required column is missing "
                                 f"(rule: data_schema/{table}.yaml; map the extract's names in data.columns.{table})")
+            n_rows += len(chunk)
+            mask = rows(chunk) if rows is not None else None
+            if mask is not None:
+                chunk = chunk[mask]
+                if not len(chunk) and yielded:     # (the first chunk is yielded even without rows: the columns)
+                    continue
             keep = [c for c in chunk.columns if c in schema.columns]
             valid, summary = check_with(chunk_schema, _normalise_text(chunk[keep], schema))
-            n_rows += len(chunk)
             if summary is not None:        # keep reading: the error reports counts over the whole table
                 problems.append(summary)
                 continue
@@ -458,6 +466,7 @@ def iter_table(table: str, paths: list[Path], mapping: dict | None, chunk_rows: 
             for k in keys:
                 key_parts[tuple(k)].append({c: valid[c].to_numpy() for c in k})
             facts.add(valid)
+            yielded = True
             yield valid
     if n_rows == 0:
         raise UserError(f"{source}: the file has no rows")

@@ -8,9 +8,11 @@ other tables stay single files."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from pipeline import logs
 from pipeline.atomic import ParquetStream, atomic_dir, batch, write_json
@@ -60,6 +62,7 @@ def _ingest(params: dict) -> dict:
     if unknown:
         raise UserError(f"params.yaml data.files: unknown table(s) {', '.join(sorted(unknown))}; known: {', '.join(TABLES)}")
     for table in TABLES:
+        t0 = time.perf_counter()
         if table not in data["files"]:
             raise UserError(f"params.yaml data.files: no file given for table {table!r}")
         paths = resolve(raw, data["files"][table], table)
@@ -75,21 +78,26 @@ def _ingest(params: dict) -> dict:
             with atomic_dir(interim / f"{table}.parquet") as folder:   # removed again if validation fails
                 out = PartStreams(folder, n_parts)
                 cols = 0
-                seen, kept, rows = [], [], 0
+                seen, kept, read = [], [], [0]
+
+                def selected(chunk):        # the rows of the persons kept, before validation (select early)
+                    read[0] += len(chunk)
+                    pnr = pd.to_numeric(chunk["PNR"], errors="coerce").to_numpy(dtype=float)
+                    ok = ~np.isnan(pnr)     # a row without a valid person id is kept: validation reports it
+                    seen.append(np.unique(pnr[ok]))
+                    mask = selection.mask(pnr)
+                    return None if mask is None else mask | ~ok
+
                 try:
-                    for part in logs.progress(iter_table(table, paths, mapping, chunk), f"ingest {table}"):
-                        cols, rows = part.shape[1], rows + len(part)
-                        pnr = part["PNR"].to_numpy()
-                        seen.append(np.unique(pnr))
-                        mask = selection.mask(pnr)
-                        if mask is not None and not mask.all():      # the rows of the persons kept only
-                            part = part[mask]
+                    for part in logs.progress(iter_table(table, paths, mapping, chunk, rows=selected), f"ingest {table}"):
+                        cols = part.shape[1]
                         kept.append(np.unique(part["PNR"].to_numpy()))
                         if len(part) or out.schema is None:          # the first chunk gives the parts' schema
                             out.write(part)
                     out.close()
                 finally:
                     out.abort()
+            rows = read[0]          # rows read (validated: the rows of the persons kept)
             selection.counts[table] = {"persons": len(np.unique(np.concatenate(seen))),
                                        "kept": len(np.unique(np.concatenate(kept)))}
         else:
@@ -103,7 +111,8 @@ def _ingest(params: dict) -> dict:
             rows = out.rows
         report[table] = {"files": [p.name for p in paths], "rows": int(rows), "columns": int(cols),
                          "schema": f"data_schema/{table}.yaml", "valid": True}
-        log.info("%-10s %12s rows  valid", table, f"{rows:,}")
+        log.info("%-10s %12s rows  valid (%.1f s, peak memory so far %.0f MB)", table, f"{rows:,}",
+                 time.perf_counter() - t0, logs.peak_memory_mb())
     write_json(report, interim / "validation_report.json")
     write_json(selection.report(), interim / "selection.json")
     log.info("selection %s: %s", "on" if selection.enabled else "off", selection.reason)
