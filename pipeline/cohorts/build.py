@@ -39,16 +39,38 @@ def first_day(yyyymm: int) -> np.datetime64:
     return np.datetime64(f"{yyyymm // 100:04d}-{yyyymm % 100:02d}-01")
 
 
-def address_at(bef: pd.DataFrame, day: np.datetime64) -> pd.DataFrame:
+class AddressBook:
+    """The BEF records of a set of persons sorted once by person, move-in date and year, so that the address in
+    force on any day (:meth:`at`) is found with one pass over the records instead of a sort per day."""
+
+    def __init__(self, bef: pd.DataFrame):
+        since = (bef["BOP_VFRA"].to_numpy("datetime64[D]") if "BOP_VFRA" in bef
+                 else np.full(len(bef), np.datetime64("NaT"), "datetime64[D]"))
+        jan1 = (bef["AAR"].to_numpy().astype(int) - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+        since = np.where(np.isnat(since), jan1, since)
+        pnr = bef["PNR"].to_numpy()
+        # stable: records equal on (PNR, since, AAR) keep their order in BEF (the last one counts)
+        order = np.lexsort((bef["AAR"].to_numpy(), since, pnr))
+        self.pnr, self.since = pnr[order], since[order]
+        self.address, self.kom = bef["ADRESSE_ID"].to_numpy()[order], bef["KOM"].to_numpy()[order]
+        self.first = np.flatnonzero(np.r_[True, self.pnr[1:] != self.pnr[:-1]]) if len(order) else np.zeros(0, int)
+
+    def at(self, day: np.datetime64) -> pd.DataFrame:
+        """PNR -> ADRESSE_ID, KOM in force on ``day`` (sorted by PNR; persons without a record by then left out)."""
+        # within a person the records are sorted by move-in date: those in force by the day are a prefix
+        ok = (self.since <= day).astype(np.int64)
+        count = np.add.reduceat(ok, self.first) if len(self.first) else np.zeros(0, np.int64)
+        has = count > 0
+        last = self.first[has] + count[has] - 1
+        return pd.DataFrame({"PNR": self.pnr[last], "ADRESSE_ID": self.address[last], "KOM": self.kom[last]})
+
+
+def address_at(bef: pd.DataFrame | AddressBook, day: np.datetime64) -> pd.DataFrame:
     """PNR -> ADRESSE_ID, KOM in force on ``day``: the record with the latest move-in date on or before the
-    day (snapshots without BOP_VFRA count from 1 January of their year)."""
-    since = bef["BOP_VFRA"].to_numpy("datetime64[D]") if "BOP_VFRA" in bef else np.full(len(bef), np.datetime64("NaT"), "datetime64[D]")
-    jan1 = (bef["AAR"].to_numpy().astype(int) - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-    since = np.where(np.isnat(since), jan1, since)
-    ok = since <= day      # later snapshots also record moves made before the day
-    sub = bef.loc[ok, ["PNR", "AAR", "ADRESSE_ID", "KOM"]].assign(_since=since[ok])
-    sub = sub.sort_values(["PNR", "_since", "AAR"], kind="stable")
-    return sub.drop_duplicates("PNR", keep="last")[["PNR", "ADRESSE_ID", "KOM"]].reset_index(drop=True)
+    day (snapshots without BOP_VFRA count from 1 January of their year); later snapshots also record moves
+    made before the day. ``bef``: the records, or an :class:`AddressBook` of them (several days)."""
+    book = bef if isinstance(bef, AddressBook) else AddressBook(bef)
+    return book.at(day)
 
 
 TARGET_GROUPS = ("aktivitetsparat_30plus", "long_term_benefits")
@@ -208,6 +230,7 @@ def cohort_rows(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks: Se
     # design counts over all reference dates (person-dates): the design checks below
     n = {"present": 0, "in_group": 0, "age": 0, "benefit": 0, "t_area": 0, "t_age": 0, "t_final": 0,
          "c_area": 0, "c_age": 0, "c_final": 0}
+    book = AddressBook(bef)
     for ref in refs:
         # staggered starts: the areas starting at ref; a re-drawn target group: every area whose programme runs
         running = (starts <= ref) & (ref <= ends) if redraw else starts == ref
@@ -218,7 +241,7 @@ def cohort_rows(study: str, st: dict, tg_cfg: dict, dream: np.ndarray, weeks: Se
         areas_t = set(prog.loc[running, "OMRAADE_ID"].astype(int))
         # the baseline (history covariates, pre period) ends where the treated areas' exposure began
         baseline = int(starts[running].min())
-        addr = address_at(bef, first_day(ref)).set_index("PNR")
+        addr = address_at(book, first_day(ref)).set_index("PNR")
         a = addr.reindex(pnr)
         # living in Denmark on the reference date: an address, and not emigrated, on folkepension or dead
         # in the last week before it (the censoring codes 997/998/999)
