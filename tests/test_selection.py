@@ -58,7 +58,8 @@ def test_persons_outside_every_area_are_dropped(tmp_path):
     interim = ingest(tmp_path / "on", with_outsider())
     sel = yaml.safe_load((interim / "selection.json").read_text())
     assert sel["enabled"] and sel["last_reference_month"] == 201401
-    assert sel["persons"] == {"dream": {"persons": 4, "kept": 3}, "eindkomst": {"persons": 3, "kept": 2}}
+    assert sel["persons"] == {"dream": {"persons": 4, "kept": 3}, "eindkomst": {"persons": 3, "kept": 2},
+                              "uddannelse": {"persons": 3, "kept": 3}}
     assert sorted(read(interim / "dream.parquet")["PNR"]) == PNRS
     assert read(interim / "dream_outside.parquet")["PNR"].tolist() == [OUTSIDER]
     assert OUTSIDER not in set(read(interim / "eindkomst.parquet")["PNR"])

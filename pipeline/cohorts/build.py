@@ -28,6 +28,7 @@ import pandas as pd
 from pipeline.calendar import index_to_yyyymm, week_to_yyyymm, yyyymm_to_index
 from pipeline.codes import DreamCodeLookup, load_dream_codes
 from pipeline.cohorts import target_groups as tg
+from pipeline.cohorts.window import lookback_weeks
 from pipeline.settings import history_covariate_names
 from pipeline.config import UserError
 
@@ -81,11 +82,6 @@ class DesignError(UserError, ValueError):
     """The study's design cannot be evaluated on these data (no target group, no treated or no comparison
     persons, dates outside the data): one line naming the study, the step and the setting to change. A
     UserError (the stage exits 2 without a traceback) and, for library callers, a ValueError."""
-
-
-def lookback_weeks(kind: str, cfg: dict) -> int:
-    """Weeks of DREAM before the reference month the target-group rule reads."""
-    return int(cfg["long_term_weeks"]) if kind == "long_term_benefits" else 4
 
 
 def describe_target_group(kind: str, cfg: dict) -> str:

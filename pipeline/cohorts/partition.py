@@ -13,20 +13,22 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.calendar import index_to_yyyymm, week_to_yyyymm, yyyymm_to_index
+from pipeline.calendar import index_to_yyyymm, yyyymm_to_index
 from pipeline.codes import load_dream_codes
-from pipeline.cohorts.build import cohort_rows, demographic_covariates, history_covariates, lookback_weeks
+from pipeline.cohorts.build import cohort_rows, demographic_covariates, history_covariates
+from pipeline.cohorts.window import dream_window
 from pipeline.config import code_list
 from pipeline.partitions import dream_weeks, read_dream, read_panel
 
 PANEL_HISTORY_COLUMNS = ["PNR", "month", "category", "benefit_weeks", "paid_hours", "employed", "subsidised_job",
                          "internship", "self_supporting"]
-PERSON_TABLES = ("bef", "uddannelse")     # person-level tables read for the partition's persons only
+PERSON_TABLES = ("bef", "uddannelse")     # person-partitioned tables: the partition's part, its persons' rows
 AREA_TABLES = ("adresser", "omraader", "program")
 
 
 def _person_table(path: str, pnr: np.ndarray, whole: bool) -> pd.DataFrame:
-    """A person-level table, all rows (``whole``) or only the rows of the persons ``pnr``, filtered while reading."""
+    """A person-level table's part of this partition (or a whole table), all rows (``whole``) or only the rows of
+    the persons ``pnr``, filtered while reading."""
     if whole:
         return pd.read_parquet(path)
     return pq.read_table(path, filters=pc.field("PNR").isin(pnr)).to_pandas()
@@ -37,19 +39,21 @@ def cohorts_part(task: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict
     study -> (rows, flow rows per reference date, design counts). Rows are in no particular order (the stage
     sorts the rows of all partitions); the design is judged by the stage on the summed counts."""
     tables = {t: pd.read_parquet(task["tables"][t]) for t in AREA_TABLES}
-    # only the DREAM weeks the cohort rules read (a column projection: a few years of a national extract)
-    window = dream_window(dream_weeks(task["dream"]), task["studies"], task["target_groups"], tables["program"])
-    pnr, weeks, matrix = read_dream(task["dream"], weeks=window)
-    if task.get("outside"):       # the persons the ingest selection did not keep count in the cohort flow
-        pnr, matrix = with_outside(pnr, weeks, matrix, task["outside"])
-    whole = task["n_parts"] == 1       # one partition: every row, read as before partitions existed
-    tables.update({t: _person_table(task["tables"][t], pnr, whole) for t in PERSON_TABLES})
+    all_weeks = dream_weeks(task["dream"])
     codes = load_dream_codes()
     countries = code_list("countries")
     western = set(countries.loc[countries["western"] == 1, "OPR_LAND"].astype(int))
     levels = code_list("education_levels")
     out = {}
     for study, st in task["studies"].items():
+        # only the DREAM weeks the study's cohort rules read (a column projection: a few years of a national extract)
+        window = dream_window(all_weeks, {study: st}, task["target_groups"], tables["program"])
+        pnr, weeks, matrix = read_dream(task["dream"], weeks=window)
+        if task.get("outside"):       # the persons the ingest selection did not keep count in the cohort flow
+            pnr, matrix = with_outside(pnr, weeks, matrix, task["outside"])
+        if "bef" not in tables:       # every study reads the same persons
+            whole = task["n_parts"] == 1       # one partition: every row, read as before partitions existed
+            tables.update({t: _person_table(task["tables"][t], pnr, whole) for t in PERSON_TABLES})
         rows, flow, n = cohort_rows(study, st, task["target_groups"], matrix, weeks, pnr, tables["bef"],
                                     tables["adresser"], tables["omraader"], tables["program"], codes)
         if len(rows):
@@ -58,30 +62,15 @@ def cohorts_part(task: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict
     return out
 
 
-def dream_window(weeks: list[str], studies: dict, tg_cfg: dict, program: pd.DataFrame) -> list[str] | None:
-    """The consecutive DREAM week columns the cohort rules of ``studies`` read (pipeline.cohorts.build.cohort_rows):
-    from the target-group rule's look-back (at least the one week before, for "living in Denmark") before the
-    earliest reference month or programme start, to the last week of the latest one. None (read every week)
-    when one of these months or its look-back lies outside the data: the design check then reports on the
-    whole table, as without the projection."""
-    months, need = [], 1
-    for study, st in studies.items():
-        starts = pd.to_numeric(program.loc[program["STUDIE"] == study, "START_MAANED"], errors="coerce").dropna()
-        months += [int(m) for m in starts] + [int(m) for m in (st.get("reference_months") or [])]
-        need = max(need, lookback_weeks(st.get("target_group"), tg_cfg))
-    wm = week_to_yyyymm(weeks)
-    if not months or not len(wm) or min(months) < wm[0] or max(months) > wm[-1]:
-        return None
-    first = int(np.searchsorted(wm, min(months), side="left")) - need
-    if first < 0:
-        return None
-    return list(weeks[first:int(np.searchsorted(wm, max(months), side="right"))])
-
-
 def with_outside(pnr: np.ndarray, weeks: list[str], matrix: np.ndarray, path: str) -> tuple[np.ndarray, np.ndarray]:
     """The partition's DREAM persons together with those of ``dream_outside.parquet`` (pipeline.registers.selection:
     persons who can be in no cohort but count among those living in Denmark), sorted by PNR as DREAM was
     before the selection, so the cohort rows, flow and design counts are the same as without it."""
+    kept_weeks = dream_weeks(path)
+    if not set(weeks) <= set(kept_weeks):
+        raise ValueError(f"{path}: holds {len(kept_weeks)} week columns of DREAM, not the {len(weeks)} the cohorts read "
+                         "(the selection's week columns follow the studies' reference months and target groups); "
+                         "run the ingest stage again")
     out_pnr, out_weeks, out_matrix = read_dream(path, weeks=weeks)
     if not len(out_pnr):
         return pnr, matrix

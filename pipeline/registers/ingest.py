@@ -190,13 +190,15 @@ class _Spill:
 
 
 def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder: Path, n_parts: int = 1,
-                year_pattern: str | None = None, keep: np.ndarray | None = None, outside: Path | None = None) -> dict:
+                year_pattern: str | None = None, keep: np.ndarray | None = None, outside: Path | None = None,
+                outside_weeks: Callable[[list[str]], list[str] | None] | None = None) -> dict:
     """Canonical wide DREAM, streamed: the part files ``folder/part-00000.parquet`` ... of ``n_parts`` person
     partitions (pipeline.partitions), each sorted by PNR, from one wide file, several wide files holding
     different persons, or yearly files (columns y_WW, the year taken from the file name by ``year_pattern``;
     a person missing from a year's file has blank weeks there). ``keep``: if given, only the rows of these
     persons (int64 PNRs) are kept (the early selection of the ingest stage, pipeline.registers.selection);
-    the rows of the others go to the parts of folder ``outside`` when given (with every week column; parts
+    the rows of the others go to the parts of folder ``outside`` when given (with the week columns
+    ``outside_weeks(weeks)`` picks from all, every week column when it returns None or is not given; parts
     without rows when ``keep`` is None), validated like the rest.
 
     Memory is bounded by a chunk (``chunk_rows`` rows) and one partition, not by the files: pass 1 reads each
@@ -245,6 +247,10 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
         same_week = any(yearly) and len(set(seen)) < len(seen)
         weeks = sorted(set(seen), key=parse_week_column)
         col_of = {w: i for i, w in enumerate(weeks)}
+        # the week columns kept for the persons outside the selection (they count in the cohort flow only)
+        picked = outside_weeks(weeks) if outside_weeks is not None and keep is not None else None
+        side_weeks = [weeks, weeks if picked is None else list(picked)]
+        side_cols = [None, None if picked is None else np.array([col_of[w] for w in picked], dtype=np.int64)]
         cols_of = [np.array([col_of[w] for w in ws]) for ws in names_of]
 
         # pass 2: one partition (and side) at a time
@@ -276,7 +282,9 @@ def write_dream(paths: list[Path], mapping: dict | None, chunk_rows: int, folder
                             matrix[rows] = mat
                         else:
                             matrix[np.ix_(rows, cols)] = mat
-                df = pd.DataFrame(matrix, columns=weeks, copy=False)
+                if side_cols[side] is not None:
+                    matrix = matrix[:, side_cols[side]]
+                df = pd.DataFrame(matrix, columns=side_weeks[side], copy=False)
                 df.insert(0, "PNR", all_pnr.astype(np.int64))
                 valid = None
                 if _codes_known(matrix):   # the code-list rule holds: pandera checks the rest (same result, faster)

@@ -13,6 +13,9 @@ not ask which record is in force on which date), so no cohort, matched sample or
 The dropped persons still count in the first row of the cohort flow ("living in Denmark at the reference
 date") and in the design checks' counts: their DREAM rows are written to ``dream_outside.parquet`` (same
 person partitions), which the cohorts stage reads together with ``dream.parquet``; the panel stage does not.
+Only the week columns the studies' cohort rules read are kept for them (pipeline.cohorts.window: the
+target-group look-back before each reference month up to the last one), so that a national extract's
+decades of weeks are not written twice.
 
 With ``comparison: national_pool`` anyone living outside the listed areas is a possible comparison person, so a
 study of that kind switches the selection off (every person kept). Library code: no files are written here.
@@ -25,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.cohorts.window import studies_weeks
 from pipeline.config import UserError
 
 NEEDED = ("omraader", "adresser", "program")     # read before BEF, to know the addresses of the areas
@@ -45,8 +49,10 @@ class Selection:
     (:meth:`add_bef`), then :meth:`keep` gives the sorted PNRs to keep (None: keep everyone)."""
 
     def __init__(self, enabled: bool, reason: str, addresses: np.ndarray | None = None,
-                 last_month: int | None = None, areas: list[int] | None = None):
+                 last_month: int | None = None, areas: list[int] | None = None, studies: dict | None = None,
+                 tg_cfg: dict | None = None, program: pd.DataFrame | None = None):
         self.enabled, self.reason = enabled, reason
+        self.studies, self.tg_cfg, self.program = studies or {}, tg_cfg or {}, program
         self.addresses = addresses if addresses is not None else np.empty(0, dtype=np.int64)
         self.last_month, self.areas = last_month, areas or []
         self.last_day = (np.datetime64(f"{last_month // 100:04d}-{last_month % 100:02d}-01")
@@ -82,6 +88,13 @@ class Selection:
         """Rows of ``pnr`` to keep (None: all)."""
         keep = self.keep()
         return None if keep is None else member(pnr, keep)
+
+    def outside_weeks(self, weeks: list[str]) -> list[str] | None:
+        """The DREAM week columns kept for the persons not kept (the weeks any study's cohort rules read;
+        None: every week)."""
+        if self.program is None:
+            return None
+        return studies_weeks(weeks, self.studies, self.tg_cfg, self.program)
 
     def report(self) -> dict:
         """The selection for data/interim/selection.json."""
@@ -123,8 +136,8 @@ def plan(params: dict, read) -> Selection:
     addresses = np.unique(pd.to_numeric(adresser["ADRESSE_ID"], errors="coerce").to_numpy(dtype=float)[np.isin(area, areas)])
     rule = (f"persons with a BEF address in a listed or programme area ({len(areas)} areas) in force from a day on or "
             f"before the last reference day {last // 100:04d}-{last % 100:02d}-01; the others can be in no cohort "
-            "(DREAM rows of dropped persons in dream_outside.parquet for the cohort flow)")
-    return Selection(True, rule, addresses, last, areas)
+            "(DREAM rows of dropped persons, the weeks the cohort rules read, in dream_outside.parquet for the cohort flow)")
+    return Selection(True, rule, addresses, last, areas, studies, params.get("target_groups") or {}, program)
 
 
 def table_reader(raw: Path, data: dict, chunk: int):

@@ -40,7 +40,12 @@ def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame,
         raise UserError(f"{PANEL} has {len(panel)} partitions, {interim / 'dream.parquet'} {len(dream)}; "
                         "run the panel stage again")
     # absolute paths: Dask workers have working directories of their own
-    tables = {t: str((interim / f"{t}.parquet").absolute()) for t in (*PERSON_TABLES, *AREA_TABLES)}
+    tables = {t: str((interim / f"{t}.parquet").absolute()) for t in AREA_TABLES}
+    person_parts = {t: dataset_parts(interim / f"{t}.parquet") for t in PERSON_TABLES}
+    for t, parts in person_parts.items():
+        if len(parts) != len(dream):
+            raise UserError(f"{interim / f'{t}.parquet'} has {len(parts)} partitions, {interim / 'dream.parquet'} "
+                            f"{len(dream)}; run the ingest stage again")
     sts = {s: params["studies"][s] for s in studies}
     # DREAM rows of the persons the ingest selection did not keep (pipeline.registers.selection): in the flow only
     outside = dataset_parts(interim / OUTSIDE) if (interim / OUTSIDE).exists() else [None] * len(dream)
@@ -48,8 +53,10 @@ def build_all(params: dict, studies: list[str]) -> dict[str, tuple[pd.DataFrame,
         raise UserError(f"{interim / OUTSIDE} has {len(outside)} partitions, {interim / 'dream.parquet'} {len(dream)}; "
                         "run the ingest stage again")
     tasks = [{"dream": str(d.absolute()), "outside": str(o.absolute()) if o is not None else None,
-              "panel": str(p.absolute()), "n_parts": len(dream), "tables": tables, "studies": sts,
-              "target_groups": params["target_groups"]} for d, o, p in zip(dream, outside, panel)]
+              "panel": str(p.absolute()), "n_parts": len(dream),
+              "tables": {**tables, **{t: str(parts[i].absolute()) for t, parts in person_parts.items()}},
+              "studies": sts, "target_groups": params["target_groups"]}
+             for i, (d, o, p) in enumerate(zip(dream, outside, panel))]
     parts = map_partitions(cohorts_part, tasks, params.get("compute") or {}, "cohorts partitions")
     omraader, program = pd.read_parquet(tables["omraader"]), pd.read_parquet(tables["program"])
     built = {}

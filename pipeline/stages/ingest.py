@@ -1,9 +1,9 @@
 """Stage `ingest`: register files (params data.files, data.columns) -> validated canonical Parquet in
 data/interim, plus a validation report. A table that fails validation is not written.
 
-The person-level tables the panel reads, DREAM and eIndkomst, are written as datasets of params
+The person-level tables, DREAM, BEF, eIndkomst and the education register, are written as datasets of params
 ``compute.partitions`` person partitions (pipeline.partitions: ``dream.parquet/part-00000.parquet`` ...); the
-other tables stay single files."""
+area tables stay single files."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from pipeline.stages.common import stage_args
 
 log = logging.getLogger("pipeline.stages.ingest")   # also when run as __main__
 
-PARTITIONED = ("dream", "eindkomst")   # person-level tables written as person-partitioned datasets
+PARTITIONED = ("dream", "bef", "eindkomst", "uddannelse")   # person-level tables: person-partitioned datasets
+UNFILTERED = ("bef",)   # read whole: the selection is made from BEF, whose rows the cohort flow's first row needs
 OUTSIDE = "dream_outside.parquet"      # DREAM rows of the persons the selection did not keep
 
 
@@ -71,7 +72,7 @@ def _ingest(params: dict) -> dict:
             # the persons kept by the selection, and the others (for the cohort flow only); removed if validation fails
             with atomic_dir(interim / f"{table}.parquet") as folder, atomic_dir(interim / OUTSIDE) as outside:
                 done = write_dream(paths, mapping, min(chunk, 100_000), folder, n_parts, data.get("dream_year_pattern"),
-                                   keep=selection.keep(), outside=outside)
+                                   keep=selection.keep(), outside=outside, outside_weeks=selection.outside_weeks)
             rows, cols = done["persons_read"], done["columns"]     # rows validated (one per person)
             selection.counts[table] = {"persons": done["persons_read"], "kept": done["persons_kept"]}
         elif table in PARTITIONED:
@@ -82,6 +83,8 @@ def _ingest(params: dict) -> dict:
 
                 def selected(chunk):        # the rows of the persons kept, before validation (select early)
                     read[0] += len(chunk)
+                    if table in UNFILTERED:
+                        return None
                     pnr = pd.to_numeric(chunk["PNR"], errors="coerce").to_numpy(dtype=float)
                     ok = ~np.isnan(pnr)     # a row without a valid person id is kept: validation reports it
                     seen.append(np.unique(pnr[ok]))
@@ -91,23 +94,25 @@ def _ingest(params: dict) -> dict:
                 try:
                     for part in logs.progress(iter_table(table, paths, mapping, chunk, rows=selected), f"ingest {table}"):
                         cols = part.shape[1]
-                        kept.append(np.unique(part["PNR"].to_numpy()))
+                        if table in UNFILTERED:
+                            selection.add_bef(part)
+                        else:
+                            kept.append(np.unique(part["PNR"].to_numpy()))
                         if len(part) or out.schema is None:          # the first chunk gives the parts' schema
                             out.write(part)
                     out.close()
                 finally:
                     out.abort()
             rows = read[0]          # rows read (validated: the rows of the persons kept)
-            selection.counts[table] = {"persons": len(np.unique(np.concatenate(seen))),
-                                       "kept": len(np.unique(np.concatenate(kept)))}
+            if table not in UNFILTERED:
+                selection.counts[table] = {"persons": len(np.unique(np.concatenate(seen))),
+                                           "kept": len(np.unique(np.concatenate(kept)))}
         else:
             with ParquetStream(interim / f"{table}.parquet") as out:   # removed again if validation fails
                 cols = 0
                 for part in logs.progress(iter_table(table, paths, mapping, chunk), f"ingest {table}"):
                     out.write(part)
                     cols = part.shape[1]
-                    if table == "bef":
-                        selection.add_bef(part)
             rows = out.rows
         report[table] = {"files": [p.name for p in paths], "rows": int(rows), "columns": int(cols),
                          "schema": f"data_schema/{table}.yaml", "valid": True}
