@@ -41,6 +41,21 @@ def partition_of(pnr, n: int) -> np.ndarray:
     return (mixed % np.uint64(n)).astype(np.int32)
 
 
+# bytes per person and DREAM week in the per-partition work: the uint16 code matrix (2 bytes) and the copies
+# the ingest's validation and Parquet writing and the cohorts' reading make of it (measured: about 3 such
+# copies at the peak of ingest with 250,000 persons per partition), with room to spare
+BYTES_PER_PERSON_WEEK = 2 * 6
+MAX_PARTITIONS = 4096
+
+
+def partitions_for(persons: int, weeks: int, memory_mb: int) -> int:
+    """The number of partitions (params ``compute.partitions: auto``) that keeps one partition's weekly DREAM
+    arrays, ``persons / n * weeks * BYTES_PER_PERSON_WEEK`` bytes, within ``memory_mb`` MB (at least 1). A rough
+    budget for the largest per-person arrays of a partition, not a bound on a stage's whole memory."""
+    need = int(persons) * int(weeks) * BYTES_PER_PERSON_WEEK
+    return int(min(MAX_PARTITIONS, max(1, -(-need // (int(memory_mb) * 1024 * 1024)))))
+
+
 def part_name(i: int) -> str:
     """File name of partition ``i`` in a dataset folder."""
     return PART_NAME.format(i)

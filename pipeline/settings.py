@@ -330,11 +330,23 @@ class Compute(_Model):
     """How the person-partitioned work runs (pipeline/compute.py, pipeline/partitions.py)."""
 
     engine: Literal["local", "dask"] = "local"         # local: an in-process loop; dask: dask.distributed
-    # person partitions (a hash of PNR) of the canonical DREAM and eIndkomst and of the panel; read by ingest,
-    # the later stages follow the layout ingest wrote. Results are the same whatever the number.
-    partitions: int = Field(1, ge=1)
+    # person partitions (a hash of PNR) of the canonical person-level tables and of the panel; read by ingest,
+    # the later stages follow the layout ingest wrote. Results are the same whatever the number. "auto": as
+    # many as keep one partition's weekly DREAM arrays within memory_mb (pipeline.partitions.partitions_for)
+    partitions: int | Literal["auto"] = 1
+    memory_mb: int = Field(4000, ge=256)               # with partitions: auto, the budget per partition
     scheduler: str | None = None                       # a running Dask scheduler (tcp://host:8786); None: a LocalCluster
     workers: int | None = Field(None, ge=1)            # LocalCluster worker processes; None: one per core
+
+    @field_validator("partitions", mode="before")
+    @classmethod
+    def _count_or_auto(cls, v: object) -> int | str:
+        if v == "auto":
+            return v
+        text = str(v).strip()
+        if isinstance(v, bool) or not text.isdigit() or int(text) < 1:
+            raise ValueError("must be a whole number >= 1 or auto")
+        return int(text)
 
     @field_validator("scheduler")
     @classmethod

@@ -25,7 +25,7 @@ from pipeline.calendar import parse_week_column, weeks_in_iso_year
 from pipeline.config import UserError
 from pipeline.partitions import part_name, split_rows
 from pipeline.registers import cross_checks
-from pipeline.registers.readers import check_unique_columns, read_chunks
+from pipeline.registers.readers import check_unique_columns, read_chunks, row_count
 from pipeline.registers.selection import member
 from pipeline.registers.validate import (check_with, format_failures, hidden_columns, load_schema, merge_summaries,
                                          required_columns, shown_value, shown_values, validate)
@@ -352,6 +352,24 @@ def _dream_schema_without_code_check():
     for col in schema.columns.values():
         col.checks = [c for c in col.checks if c.name != "in_code_list"]
     return schema
+
+
+def dream_size(paths: list[Path], year_pattern: str | None = None) -> tuple[int, int] | None:
+    """(persons, weeks) of the DREAM files from their metadata and first rows: persons are the rows of the wide
+    files added up, or the most rows of one yearly file; weeks the week columns over the files. None when a
+    file's format does not record its number of rows (CSV). For ``compute.partitions: auto``."""
+    wide_rows, yearly_rows, weeks = 0, 0, 0
+    for path in paths:
+        n = row_count(path)
+        if n is None:
+            return None
+        columns = [c for c in _peek_columns(path) if c.startswith("y_")]
+        weeks += len(columns)
+        if _dream_year(path, year_pattern) is None:
+            wide_rows += n
+        else:
+            yearly_rows = max(yearly_rows, n)
+    return wide_rows + yearly_rows, weeks
 
 
 def _peek_columns(path: Path) -> list[str]:

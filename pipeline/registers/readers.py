@@ -207,6 +207,25 @@ def read_chunks(path: str | Path, chunk_rows: int = 200_000, catalog: str | Path
         raise _fail(path, err) from None
 
 
+def row_count(path: str | Path) -> int | None:
+    """Rows of a register file from its metadata (Parquet footer, Stata, SAS and SPSS headers), without
+    reading the rows; None when the format does not record it (CSV, some SPSS files)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        func = {".dta": pyreadstat.read_dta, ".sas7bdat": pyreadstat.read_sas7bdat, ".xpt": pyreadstat.read_xport, ".sav": pyreadstat.read_sav,
+                ".zsav": pyreadstat.read_sav}.get(suffix)
+        if func is None:
+            return None
+        _, meta = func(str(path), metadataonly=True)
+        n = meta.number_rows
+        return int(n) if n is not None and n >= 0 else None
+    except Exception as err:  # the file is damaged or not what its name says
+        raise _fail(path, err) from None
+
+
 def read_table(path: str | Path, chunk_rows: int = 200_000, catalog: str | Path | None = None,
                apply_formats: bool = False) -> pd.DataFrame:
     """The whole file as one DataFrame (for small tables)."""

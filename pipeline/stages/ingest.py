@@ -17,8 +17,8 @@ import pandas as pd
 from pipeline import logs
 from pipeline.atomic import ParquetStream, atomic_dir, batch, write_json
 from pipeline.config import UserError, load_params
-from pipeline.partitions import PartStreams
-from pipeline.registers.ingest import iter_table, write_dream
+from pipeline.partitions import PartStreams, partitions_for
+from pipeline.registers.ingest import dream_size, iter_table, write_dream
 from pipeline.registers.selection import plan as plan_selection, table_reader
 from pipeline.registers.validate import TABLES
 from pipeline.stages.common import stage_args
@@ -43,6 +43,27 @@ def resolve(raw_dir: Path, spec: str | list[str], table: str) -> list[Path]:
     return paths
 
 
+def number_of_partitions(params: dict, raw: Path) -> int:
+    """Params ``compute.partitions`` (1 for hand-made params dicts without it), or for ``auto`` the number that
+    keeps one partition's weekly DREAM arrays within ``compute.memory_mb`` (pipeline.partitions.partitions_for),
+    from the DREAM files' metadata."""
+    compute = params.get("compute") or {}
+    setting = compute.get("partitions", 1)
+    if setting != "auto":
+        return int(setting)
+    data = params["data"]
+    budget = int(compute.get("memory_mb", 4000))
+    size = dream_size(resolve(raw, data["files"]["dream"], "dream"), data.get("dream_year_pattern"))
+    if size is None:
+        log.warning("compute.partitions: auto: the DREAM files do not record their number of rows (CSV); "
+                    "1 partition (set compute.partitions to a number)")
+        return 1
+    n = partitions_for(*size, budget)
+    log.info("compute.partitions: auto -> %d (%s persons x %s weeks of DREAM, compute.memory_mb %d)", n,
+             f"{size[0]:,}", f"{size[1]:,}", budget)
+    return n
+
+
 def run(params: dict) -> dict:
     """Ingest and validate every table of params ``data.files``; all tables or none are written (the previous
     outputs stay when a later table or a cross-table check fails). Returns the validation report."""
@@ -54,7 +75,7 @@ def _ingest(params: dict) -> dict:
     data = params["data"]
     raw, interim = Path(data["raw_dir"]), Path(data["interim_dir"])
     chunk = int(data.get("chunk_rows", 200_000))
-    n_parts = int((params.get("compute") or {}).get("partitions", 1))   # 1 for hand-made params dicts
+    n_parts = number_of_partitions(params, raw)
     report = {}
     # which persons a study can use (pipeline.registers.selection), known once BEF is read: DREAM and eIndkomst
     # keep only their rows
