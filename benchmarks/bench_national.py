@@ -151,7 +151,8 @@ def main(argv: list[str]) -> None:
     reuse = None
     if generated.exists():
         rec = json.loads(generated.read_text(encoding="utf-8"))
-        if rec.get("synth") == params["synth"] and rec.get("seed") == params["seed"]:
+        # compared as JSON (whose object keys are text: synth.calendar_shocks has year numbers as keys)
+        if rec.get("synth") == json.loads(json.dumps(params["synth"])) and rec.get("seed") == params["seed"]:
             reuse = rec["row"]
     rows: list[dict] = []
     jobs = [(s, None) for s in GLOBAL_STAGES] + [(s, st) for s in STUDY_STAGES for st in studies]
