@@ -154,8 +154,8 @@ def test_from_interim_equals_from_raw(layouts):
         kept = pd.read_parquet("data/interim/dream.parquet", columns=["PNR"])["PNR"]
     for table in TABLES:
         want = raw[table]
-        if table == "eindkomst":     # the ingest selection (data.select_persons) keeps the rows of the persons kept
-            want = want[want["PNR"].isin(kept)]
+        if table in ("dream", "eindkomst", "uddannelse"):   # the ingest selection (data.select_persons) keeps
+            want = want[want["PNR"].isin(kept)]             # the rows of the persons kept
         pd.testing.assert_frame_equal(want.reset_index(drop=True), interim[table].reset_index(drop=True))
 
 

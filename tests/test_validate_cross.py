@@ -358,7 +358,7 @@ def test_error_between_tables_keeps_every_previous_output(tmp_path):
         return {p.relative_to(interim).as_posix(): p.read_bytes() for p in sorted(interim.rglob("*")) if p.is_file()}
 
     before = outputs()
-    assert "bef.parquet" in before and "validation_report.json" in before and "dream.parquet/part-00000.parquet" in before
+    assert "bef.parquet/part-00000.parquet" in before and "validation_report.json" in before and "dream.parquet/part-00000.parquet" in before
     d = tables()
     d["bef"] = d["bef"].assign(KOEN=3 - d["bef"]["KOEN"])  # a valid, different BEF (read before the areas) ...
     d["adresser"] = pd.DataFrame({"ADRESSE_ID": [ADDRESS, ADDRESS + 1, ADDRESS + 2], "KOM": [101] * 3,

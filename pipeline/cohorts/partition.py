@@ -44,18 +44,24 @@ def cohorts_part(task: dict) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict
     countries = code_list("countries")
     western = set(countries.loc[countries["western"] == 1, "OPR_LAND"].astype(int))
     levels = code_list("education_levels")
-    out = {}
+    out, read_for = {}, None
     for study, st in task["studies"].items():
         # only the DREAM weeks the study's cohort rules read (a column projection: a few years of a national extract)
         window = dream_window(all_weeks, {study: st}, task["target_groups"], tables["program"])
         pnr, weeks, matrix = read_dream(task["dream"], weeks=window)
-        if task.get("outside"):       # the persons the ingest selection did not keep count in the cohort flow
+        # the persons the ingest selection did not keep count in the cohort flow; without a window (a reference
+        # month, programme start or look-back outside the data, or no programme rows) the design check refuses
+        # the study before any count is used
+        if task.get("outside") and window is not None:
             pnr, matrix = with_outside(pnr, weeks, matrix, task["outside"])
-        if "bef" not in tables:       # every study reads the same persons
+        if read_for is None or not np.array_equal(read_for, pnr):    # (the studies of a task read the same persons)
             whole = task["n_parts"] == 1       # one partition: every row, read as before partitions existed
             tables.update({t: _person_table(task["tables"][t], pnr, whole) for t in PERSON_TABLES})
+            read_for = pnr
         rows, flow, n = cohort_rows(study, st, task["target_groups"], matrix, weeks, pnr, tables["bef"],
                                     tables["adresser"], tables["omraader"], tables["program"], codes)
+        if task.get("outside") and window is None:   # cannot happen: the design check above refuses such a study
+            raise RuntimeError(f"cohorts: study {study!r}: the cohort flow would leave out the persons outside the selection")
         if len(rows):
             rows = with_covariates(rows, st, tables, task["panel"], western, levels)
         out[study] = (rows, flow, n)

@@ -69,20 +69,16 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------------------------------------------
 def read_canonical(params: dict, source: str = "raw") -> dict[str, pd.DataFrame]:
     """All seven canonical tables, from the register files in params ``data.files`` (``raw``) or from the
-    ingest stage's output in ``data.interim_dir`` (``interim``: DREAM with the rows of dream_outside.parquet,
-    eIndkomst with the rows of the persons the ingest selection kept, ``data.select_persons``)."""
+    ingest stage's output in ``data.interim_dir`` (``interim``: DREAM, eIndkomst and the education register with
+    the rows of the persons the ingest selection kept, ``data.select_persons``; the persons it dropped keep
+    only a few weeks of DREAM there, for the cohort flow, and are left out)."""
     data = params["data"]
     if source == "interim":
         interim = Path(data["interim_dir"])
         missing = [t for t in TABLES if not (interim / f"{t}.parquet").exists()]
         if missing:
             raise UserError(f"{interim}: no {', '.join(f'{t}.parquet' for t in missing)} (run `dvc repro ingest` first)")
-        out = {t: pd.read_parquet(interim / f"{t}.parquet") for t in TABLES}
-        outside = interim / "dream_outside.parquet"     # DREAM of the persons the ingest selection did not keep
-        if outside.exists():
-            out["dream"] = (pd.concat([out["dream"], pd.read_parquet(outside)], ignore_index=True)
-                            .sort_values("PNR", kind="stable").reset_index(drop=True))
-        return out
+        return {t: pd.read_parquet(interim / f"{t}.parquet") for t in TABLES}
     if source != "raw":
         raise UserError(f"--from must be raw or interim, not {source!r}")
     from pipeline.registers.ingest import ingest_dream, ingest_table
