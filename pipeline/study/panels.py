@@ -116,7 +116,7 @@ def event_panel(units: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int
     person-month rows of those persons. Months outside ``window`` (event time) are dropped. Unit ``i`` is
     row ``i`` of ``units``; rows are sorted by unit and month. Built ``chunk_units`` units at a time (each
     chunk's rows sorted, the chunks in unit order: the same frame as in one piece), so the join's temporary
-    copies are those of a chunk, not of the whole study: the peak memory of the estimate stage.
+    copies are those of a chunk, not of the whole study.
     """
     u = units.reset_index(drop=True).assign(unit=lambda d: np.arange(len(d), dtype=np.int64))
     if "baseline_month" not in u:
