@@ -105,16 +105,32 @@ def dynamic_units(ep: pd.DataFrame) -> pd.DataFrame:
     return ep[ep["ref_month"] == ep["baseline_month"]] if "baseline_month" in ep else ep
 
 
-def event_panel(units: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int]) -> pd.DataFrame:
+EVENT_PANEL_CHUNK_UNITS = 20_000   # units whose panel rows are joined at a time (bounds the join's copies)
+
+
+def event_panel(units: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int],
+                chunk_units: int = EVENT_PANEL_CHUNK_UNITS) -> pd.DataFrame:
     """Long unit x month panel with event time, treatment, weights and the outcomes.
 
     ``units``: rows with PNR, ref_month, treated, weights, OMRAADE_ID and subgroup flags; ``panel``:
-    person-month rows of those persons. Months outside ``window`` (event time) are dropped.
+    person-month rows of those persons. Months outside ``window`` (event time) are dropped. Unit ``i`` is
+    row ``i`` of ``units``; rows are sorted by unit and month. Built ``chunk_units`` units at a time (each
+    chunk's rows sorted, the chunks in unit order: the same frame as in one piece), so the join's temporary
+    copies are those of a chunk, not of the whole study.
     """
     u = units.reset_index(drop=True).assign(unit=lambda d: np.arange(len(d), dtype=np.int64))
     if "baseline_month" not in u:
         u["baseline_month"] = u["ref_month"]
-    p = panel.merge(u, on="PNR", how="inner")
+    pieces = [_event_rows(u.iloc[i:i + chunk_units], panel, window) for i in range(0, max(len(u), 1), chunk_units)]
+    if len(pieces) == 1:
+        return pieces[0]
+    return pd.concat([x for x in pieces if len(x)] or pieces[:1], ignore_index=True)
+
+
+def _event_rows(u: pd.DataFrame, panel: pd.DataFrame, window: tuple[int, int]) -> pd.DataFrame:
+    """:func:`event_panel` for the units ``u`` (a slice of the numbered units)."""
+    p = panel[panel["PNR"].isin(u["PNR"].unique())] if len(u) < len(panel) else panel
+    p = p.merge(u, on="PNR", how="inner")
     month = yyyymm_to_index(p["month"].to_numpy())
     e_ref = month - yyyymm_to_index(p["ref_month"].to_numpy())
     e_base = month - yyyymm_to_index(p["baseline_month"].to_numpy())
