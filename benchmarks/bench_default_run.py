@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline.settings import apply_overrides
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("synthesize", "ingest", "panel", "cohorts", "match", "estimate", "report", "export")
 
@@ -43,13 +45,7 @@ def main(argv: list[str]) -> None:
         stages = tuple(a.split("=", 1)[1].split(","))
     argv = [a for a in argv if not a.startswith("--stages=")]
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    for kv in argv:
-        key, value = kv.split("=", 1)
-        node = params
-        *head, last = key.split(".")
-        for k in head:
-            node = node[k]
-        node[last] = yaml.safe_load(value)
+    params = apply_overrides(params, {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in argv)})
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_default_") as tmp:
         Path(tmp, "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")

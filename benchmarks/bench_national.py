@@ -44,6 +44,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline.settings import apply_overrides
+
 ROOT = Path(__file__).resolve().parent.parent
 PERSONS_PER_PARTITION = 250_000
 GLOBAL_STAGES = ("synthesize", "ingest", "panel")
@@ -72,14 +74,13 @@ def national_params(n: int, overrides: list[str], world: str = "national") -> di
     params["synth"]["dream_rows_per_file"] = 0
     params["data"]["files"]["dream"] = "dream.parquet"
     params.setdefault("compute", {})["partitions"] = max(1, math.ceil(n / PERSONS_PER_PARTITION))
-    for kv in overrides:
-        key, value = kv.split("=", 1)
-        node = params
-        *head, last = key.split(".")
-        for k in head:
-            node = node[k]
-        node[last] = yaml.safe_load(value)
-    return params
+    return apply_overrides(params, key_values(overrides))
+
+
+def key_values(args: list[str]) -> dict[str, object]:
+    """``["synth.n_persons=1000", ...]`` -> ``{"synth.n_persons": 1000}`` (values parsed as YAML), for
+    pipeline.settings.apply_overrides (which refuses an unknown key with the closest name)."""
+    return {k: yaml.safe_load(v) for k, v in (a.split("=", 1) for a in args)}
 
 
 def run_stage(stage: str, cwd: Path, study: str | None = None) -> dict:
