@@ -77,11 +77,9 @@ def with_outside(pnr: np.ndarray, weeks: list[str], matrix: np.ndarray, path: st
         raise ValueError(f"{path}: holds {len(kept_weeks)} week columns of DREAM, not the {len(weeks)} the cohorts read "
                          "(the selection's week columns follow the studies' reference months and target groups); "
                          "run the ingest stage again")
-    out_pnr, out_weeks, out_matrix = read_dream(path, weeks=weeks)
+    out_pnr, _, out_matrix = read_dream(path, weeks=weeks)   # the columns in the order of ``weeks``
     if not len(out_pnr):
         return pnr, matrix
-    if out_weeks != weeks:
-        raise ValueError(f"{path}: week columns differ from DREAM's ({len(out_weeks)} vs {len(weeks)}); run the ingest stage again")
     # both parts are sorted by PNR and hold different persons: merge them by position (no sort, one copy)
     at = np.arange(len(pnr)) + np.searchsorted(out_pnr, pnr)
     out_at = np.arange(len(out_pnr)) + np.searchsorted(pnr, out_pnr)

@@ -6,8 +6,8 @@ on or before that day; 1 January of AAR without one) lies in one of the study's 
 in a listed area without a programme (``comparison: deprived_without_programme``). So a person none of whose
 BEF records puts them, on or before the last reference day of every study, at an address of a listed area
 (omraader) or of a programme area (program) can never be in a cohort: history covariates, outcomes and
-estimates only read the panel of cohort persons. The ingest stage keeps only the other persons in DREAM and
-eIndkomst, the tables of the per-person work (panel); it keeps a superset of every cohort's persons (it does
+estimates only read the panel of cohort persons. The ingest stage keeps only the other persons in DREAM,
+eIndkomst and the education register, the tables of the per-person work (panel, covariates); it keeps a superset of every cohort's persons (it does
 not ask which record is in force on which date), so no cohort, matched sample or estimate changes.
 
 The dropped persons still count in the first row of the cohort flow ("living in Denmark at the reference
